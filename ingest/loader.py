@@ -1,0 +1,49 @@
+"""Read and parse every source file; a bad file becomes a message, never a lost corpus."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.errors import UnreadableSource
+from ingest.model import Document
+from ingest.readers import reader_for, supported_suffixes
+from ingest.sources import discover
+from ingest.structure import parse_source
+
+
+@dataclass
+class Corpus:
+    documents: list[Document] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)    # files that could not be read
+    warnings: list[str] = field(default_factory=list)  # read, but something deserves a look
+
+
+def load_document(path: Path, taken_keys: set[str] | None = None) -> Document:
+    """Read and parse one file (raises UnreadableSource)."""
+    reader = reader_for(path)
+    if reader is None:
+        raise UnreadableSource(path, "不支持这种文件格式", f"支持的格式：{'、'.join(supported_suffixes())}")
+    source = reader.read(path)
+    doc = parse_source(source)
+    if taken_keys is not None and doc.key in taken_keys:
+        # Two documents with the same short title (e.g. two plans): the later one keeps its full title.
+        doc = parse_source(source, doc_key=doc.title)
+    if not doc.clauses:
+        raise UnreadableSource(path, "没有识别出任何正文", "请确认文件包含文字内容，而不是扫描图片")
+    return doc
+
+
+def load_corpus(sources: list[Path]) -> Corpus:
+    files, missing = discover(sources, supported_suffixes())
+    corpus = Corpus(warnings=missing)
+    keys: set[str] = set()
+    for path in files:
+        try:
+            doc = load_document(path, keys)
+        except UnreadableSource as err:
+            corpus.errors.append(str(err))
+            continue
+        keys.add(doc.key)
+        corpus.documents.append(doc)
+        corpus.warnings.extend(f"{path.name}：{w}" for w in doc.warnings)
+    return corpus
