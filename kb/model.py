@@ -1,0 +1,58 @@
+"""The records that leave kb/: a retrieved ``Hit`` and a composed ``Answer``."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingest.model import Clause
+
+REFUSAL = "抱歉，现有文件中没有找到与该问题直接相关的规定。"
+REFUSAL_EN = "Sorry, the documents in this knowledge base do not directly address this question."
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A clause found for a query, its fused score, and which retrievers found it."""
+
+    clause: Clause
+    score: float
+    retrievers: tuple[str, ...] = ()   # "reference", "dense", "lexical"
+    window: str | None = None          # the sentence window that matched, when not the whole clause
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source of an answer; ``marker`` n is what [n] in the answer text points to."""
+
+    marker: int
+    clause: Clause
+    score: float
+    supporting: tuple[str, ...] = ()   # sentences of the clause used in the answer (highlighted in the app)
+
+    def to_json(self) -> dict:
+        c = self.clause
+        return {
+            "doc_title": c.doc_title, "chapter": c.chapter, "section": c.section, "item": c.item,
+            "box": c.box, "article": c.article, "label": c.label, "page": c.page,
+            "score": round(float(self.score), 6), "text": c.text,
+            "id": c.id, "marker": self.marker, "supporting": list(self.supporting),
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation]
+    latency_ms: float = 0.0
+    mode: str = "extractive"       # "extractive" | "llm"
+    verified: bool = True          # every sentence checked against its cited clause
+    notices: list[str] = field(default_factory=list)  # shown to the user: question cut, LLM fell back…
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question, "answer": self.text, "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations],
+            "latency_ms": round(self.latency_ms, 2), "mode": self.mode, "verified": self.verified,
+            "notices": list(self.notices),
+        }

