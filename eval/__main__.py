@@ -1,0 +1,7 @@
+"""``python -m eval [--split dev|test|all] [--kb DIR] [--compare OLD.jsonl] [--no-baselines] [--gate]``."""
+import sys
+
+from eval.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

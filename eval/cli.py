@@ -1,0 +1,118 @@
+"""``python -m eval``: run the gold set through the kb and the baselines, write results, gate."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from eval.baselines import run_baseline
+from eval.compare import compare_runs, load_records, render_comparison
+from eval.gate import THRESHOLDS_PATH, check_gate, load_thresholds
+from eval.gold import GOLD_PATH, load_gold, select_split
+from eval.report import RESULTS_DIR, render_markdown, summarize, write_results
+from eval.runner import run_gold
+
+BASELINE_CACHE = "eval-baseline-embeddings.sqlite"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
+    p.add_argument("--split", choices=("dev", "test", "all"), default="all",
+                   help="which gold questions to run (tune on dev only)")
+    p.add_argument("--kb", type=Path, help="knowledge-base folder (default: KB_DIR or .kb)")
+    p.add_argument("--compare", type=Path, metavar="OLD.jsonl", help="print questions that changed since that run")
+    p.add_argument("--no-baselines", action="store_true", help="skip the llama-index and BM25 baselines")
+    p.add_argument("--gate", action="store_true", help=f"exit 1 when a threshold of {THRESHOLDS_PATH.name} fails")
+    p.add_argument("--gold", type=Path, default=GOLD_PATH, help=argparse.SUPPRESS)
+    p.add_argument("--out", type=Path, default=RESULTS_DIR, help="where latest.md/.jsonl and chart.png go")
+    return p.parse_args(argv)
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def build_baselines(kb, settings) -> tuple[list, list[str]]:
+    """Both baselines, or as many as could be built, and a note per one that could not."""
+    from eval.baselines.bm25_clauses import BM25ClauseBaseline
+
+    baselines, notes = [BM25ClauseBaseline(kb.clauses(), top_k=settings.top_k)], []
+    try:
+        baselines.append(build_llamaindex_baseline(kb, settings))
+    except Exception as err:   # a broken baseline is reported, never allowed to hide our own numbers
+        notes.append(f"llama-index baseline not run: {type(err).__name__}: {err}")
+        _log(notes[-1])
+    return baselines, notes
+
+
+def build_llamaindex_baseline(kb, settings):
+    """The default llama-index pipeline over the same files the kb ingests, with the kb's embedding model."""
+    from ingest.readers import supported_suffixes
+    from ingest.sources import discover
+    from kb.embeddings import LlamaIndexEmbedding, load_embedder
+
+    from eval.baselines.llamaindex_default import LlamaIndexDefaultBaseline
+
+    embedder = load_embedder(settings.embed_model)
+    try:   # chunks are re-embedded only when their text changes
+        from kb.embed_cache import CachedEmbedder
+        embedder = CachedEmbedder(embedder, settings.dir / BASELINE_CACHE)
+    except ImportError:
+        pass
+    files, _ = discover(settings.sources, supported_suffixes())
+    file_of_doc = {d.title: d.source for d in kb.documents()}
+    return LlamaIndexDefaultBaseline(files, LlamaIndexEmbedding(embedder), kb.clauses(), file_of_doc, top_k=5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.gate and args.split != "all":
+        _log("--gate is computed on every question: use --split all")
+        return 2
+    old = load_records(args.compare) if args.compare else None   # read first: it may be latest.jsonl
+    started = time.perf_counter()
+    from kb import KnowledgeBase, Settings
+
+    settings = Settings(dir=args.kb) if args.kb else Settings()
+    questions = select_split(load_gold(args.gold), args.split)
+    _log(f"opening the knowledge base in {settings.dir} …")
+    kb = KnowledgeBase.open(settings, progress=False)
+    t0 = time.perf_counter()
+    cases = run_gold(kb, questions, on_progress=lambda i, n: i % 50 == 0 and _log(f"  {i}/{n} questions"))
+    timings = {"open_kb_s": t0 - started, "ours_s": time.perf_counter() - t0}
+    skipped = {c.id for c in cases if c.skipped}
+    baselines, baseline_cases, notes = {}, {}, []
+    if not args.no_baselines:
+        t1 = time.perf_counter()
+        built, notes = build_baselines(kb, settings)
+        timings["baselines_build_s"] = time.perf_counter() - t1
+        for b in built:
+            t2 = time.perf_counter()
+            baseline_cases[b.name] = run_baseline(b, questions, skipped)
+            baselines[b.name] = (b.label, baseline_cases[b.name])
+            timings[f"{b.name}_s"] = time.perf_counter() - t2
+            if hasattr(b, "unfindable_clauses") and (lost := b.unfindable_clauses()):
+                notes.append(f"{b.label}: {len(lost)} clauses have an opening found in no chunk: {lost[:5]}")
+    timings["wall_time_s"] = time.perf_counter() - started
+    summary = summarize(cases, baselines, split=args.split, embed_model=kb.embed_model,
+                        wall_time_s=round(timings["wall_time_s"], 1),
+                        timings={k: round(v, 1) for k, v in timings.items()}, notes=notes)
+    paths = write_results(args.out, summary, cases, questions, baseline_cases)
+    try:
+        from eval.chart import write_chart
+        write_chart(summary, args.out / "chart.png")
+    except Exception as err:   # the chart is a picture of the tables, not a reason to lose them
+        _log(f"chart not written: {type(err).__name__}: {err}")
+    print(render_markdown(summary, [], {}))
+    _log(f"wrote {', '.join(str(p) for p in paths.values())}; timings {summary['timings']}")
+    if old is not None:
+        new = load_records(paths["jsonl"])
+        print(render_comparison(compare_runs(old, new), new))
+    if args.gate:
+        failures = check_gate(summary, load_thresholds())
+        if failures:
+            print("GATE FAILED:\n  " + "\n  ".join(failures))
+            return 1
+        print("gate passed")
+    return 0
