@@ -1,0 +1,16 @@
+"""Optional LLM answers over any OpenAI-compatible endpoint, every citation verified.
+
+The engine, when ``settings.llm_base_url`` is set::
+
+    from kb.llm import stream_llm_answer
+    for kind, value in stream_llm_answer(settings, question, history, citations, extractive):
+        ...   # ("delta", "…") while streaming, then ("answer", Answer)
+
+The llama-index client (the ``llm`` extra) is imported only when a request is made.
+"""
+from kb.llm.answer import llm_answer, stream_llm_answer
+from kb.llm.client import LLMUnavailable, require_client
+from kb.llm.verify import Verification, render, verify_answer
+
+__all__ = ["stream_llm_answer", "llm_answer", "require_client", "LLMUnavailable",
+           "verify_answer", "render", "Verification"]
