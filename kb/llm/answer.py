@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 
 StreamEvent = tuple[str, "str | Answer"]
 
+# Notices that describe the extractive answer's form rather than the question; an LLM answer
+# does not inherit them (the others — question cut, reference not found — still apply).
+EXTRACTIVE_ONLY_NOTICES = frozenset({"The answer quotes the Chinese source text; see the cited clauses."})
+
 _NOTICES = {
     "zh": {
         "timeout": "大模型服务响应超时，已改用原文摘录回答。",
@@ -64,7 +68,7 @@ def finish(raw: str, citations: list[Citation], extractive: Answer, started: flo
                  [(s.body.strip(), s.reason) for s in checked.dropped])
         return fall_back(extractive, "unverified", started)
     text, cited = render(checked, citations)
-    notices = list(extractive.notices)
+    notices = [n for n in extractive.notices if n not in EXTRACTIVE_ONLY_NOTICES]
     if checked.dropped and not checked.refused:
         notices.append(notice("dropped", extractive.question, n=len(checked.dropped)))
     return Answer(

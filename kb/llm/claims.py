@@ -57,9 +57,11 @@ def numbers_in(text: str) -> set[str]:
             if numeral == "一" and not suffix:   # 一个环节, 一家企业: an article, not a count
                 continue
             try:
-                out.add(f"{cn_numeral_to_int(numeral)}{suffix}")
+                value = cn_numeral_to_int(numeral)
             except ValueError:
-                pass
+                continue
+            if value:   # a bare 万 (as in 200万元) parses as 0
+                out.add(f"{value}{suffix}")
     return out
 
 
@@ -120,8 +122,10 @@ class SourceFacts:
     bigrams: frozenset[str]
 
     @classmethod
-    def of(cls, text: str) -> "SourceFacts":
-        folded = unicodedata.normalize("NFKC", text)
+    def of(cls, text: str, wording: str | None = None) -> "SourceFacts":
+        """Facts from ``text``; wording from ``wording`` (default the same) — the verifier passes
+        the clause text alone, so the document title every source shares cannot lend overlap."""
+        folded = unicodedata.normalize("NFKC", text if wording is None else wording)
         return cls(normalize(text), frozenset(numbers_in(text)), frozenset(cjk_bigrams(folded)))
 
 

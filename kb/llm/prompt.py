@@ -6,16 +6,13 @@ open another one, or pose as a marker.
 """
 from __future__ import annotations
 
-import re
-
 from kb.llm.sources import shown_label, shown_text
+from kb.llm.verify import MARKER
 from kb.model import REFUSAL, REFUSAL_EN, Citation
 from kb.text import is_english
 
 HISTORY_TURNS = 4          # earlier messages kept (two exchanges)
 HISTORY_CHARS = 160        # each cut to this length: enough to resolve 「它」「上一条」
-
-_MARKERS = re.compile(r"[\[［【]\s*\d+(?:\s*[,，、\-–]\s*\d+)*\s*[\]］】]")
 
 SYSTEM_PROMPT = """你是青岛市民营经济和中小企业政策问答助手，只能依据用户消息里“来源”部分给出的文件原文回答。
 
@@ -58,7 +55,7 @@ def format_history(history: list[dict] | None) -> str:
     lines = []
     for msg in (history or [])[-HISTORY_TURNS:]:
         role = {"user": "用户", "assistant": "助手"}.get(str(msg.get("role")))
-        text = " ".join(_MARKERS.sub("", _message_text(msg.get("content"))).split())
+        text = " ".join(MARKER.sub("", _message_text(msg.get("content"))).split())
         if role and text:
             if len(text) > HISTORY_CHARS:
                 text = text[:HISTORY_CHARS] + "……"

@@ -20,7 +20,7 @@ _INSTRUCTION = re.compile(
     r"|\b(ignore|disregard|forget)\b[^.!?\n]{0,30}\b(instructions?|prompts?|rules)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"[^。！？!?\n]*(?:[。！？!?]+[”’」』）)]*|\n|$)")
+_SENTENCE = re.compile(r".*?(?:[。！？!?]+[”’」』）)]*|\.(?=\s|$|[\u3400-\u9fff])|\n|$)", re.DOTALL)
 
 # Fence characters and marker brackets, swapped for full-width look-alikes so that text inside
 # a source can neither close its fence nor pose as an answer's [n] marker.

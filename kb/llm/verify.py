@@ -15,13 +15,18 @@ import re
 from dataclasses import dataclass, replace
 
 from kb.llm.claims import Claims, SourceFacts, claims_of, cjk_bigrams, contributes, normalize, overlap, supports
-from kb.llm.sources import support_text
+from kb.llm.sources import shown_text, support_text
 from kb.model import REFUSAL, REFUSAL_EN, Citation
 
 # Below this share of the answer (in characters) surviving, the extractive answer is better.
 MIN_KEPT_SHARE = 0.5
 
-MARKER = re.compile(r"\s?[\[［【]\s*(\d+(?:\s*[,，、\-–]\s*\d+)*)\s*[\]］】]")
+_NUMBERS = r"\d+(?:\s*[,，、\-–]\s*\d+)*"
+# [1], [1][3], [1,3], ［1］, 【1】 — and 来源[1], [来源1], （来源1）, which echo the fence lines.
+MARKER = re.compile(
+    rf"\s?(?:[（(]来源\s*[\[［【]?\s*(?P<wrapped>{_NUMBERS})\s*[\]］】]?\s*[)）]"
+    rf"|(?:来源\s*)?[\[［【]\s*(?:来源\s*)?(?P<bare>{_NUMBERS})\s*[\]］】])"
+)
 _CLOSERS = r"[”’」』）)*]*"
 # A sentence ends at 。！？!? (or a full stop before a space), taking closing quotes and the
 # markers after it. Lines are split first, so list items stay separate.
@@ -110,7 +115,7 @@ def split_sentences(text: str) -> list[str]:
 def markers_of(sentence: str) -> tuple[int, ...]:
     seen: list[int] = []
     for m in MARKER.finditer(sentence):
-        for n in parse_markers(m.group(1)):
+        for n in parse_markers(m.group("wrapped") or m.group("bare")):
             if n not in seen:
                 seen.append(n)
     return tuple(seen)
@@ -143,7 +148,7 @@ def check_sentence(piece: str, claims: Claims, facts: dict[int, SourceFacts]) ->
 
 def verify_answer(text: str, citations: list[Citation]) -> Verification:
     """Check every sentence of ``text`` against ``citations`` (marker n → that citation)."""
-    facts = {c.marker: SourceFacts.of(support_text(c)) for c in citations}
+    facts = {c.marker: SourceFacts.of(support_text(c), shown_text(c)) for c in citations}
     sentences: list[Sentence] = []
     for piece in split_sentences(strip_thinking(text)):
         if not piece.strip():
