@@ -82,11 +82,11 @@ class VectorIndex:
     def count(self) -> int:
         return int(self._guard(self._collection.count))
 
-    def query(self, vector: np.ndarray, top_k: int) -> list[tuple[str, str, float]]:
-        """(unit id, clause id, cosine similarity), best first."""
+    def query(self, vector: np.ndarray, top_k: int) -> list[tuple[str, str, float, str]]:
+        """(unit id, clause id, cosine similarity, unit text), best first."""
         result = self._guard(lambda: self._store.query(
             VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=top_k)))
         out = []
         for node_id, node, sim in zip(result.ids or [], result.nodes or [], result.similarities or []):
-            out.append((node_id, node.metadata.get("clause_id", ""), float(sim)))
+            out.append((node_id, node.metadata.get("clause_id", ""), float(sim), node.get_content()))
         return out

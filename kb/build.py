@@ -1,0 +1,160 @@
+"""Build or update the knowledge base from the sources, incrementally and safely.
+
+Each run parses only new or changed files (by content hash), embeds only units whose
+vectors are missing (the cache makes even those free when the text was seen before),
+deletes vectors of removed text, then replaces the catalog, BM25 index and manifest
+atomically. A run killed half-way leaves the previous catalog and BM25 usable, and the
+next run completes the work: what is in Chroma is always reconciled with what should be.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ingest.errors import UnreadableSource
+from ingest.loader import load_document
+from ingest.model import Clause
+from ingest.readers import supported_suffixes
+from ingest.sources import discover
+from kb.catalog import Catalog, DocRecord
+from kb.embed_cache import CachedEmbedder
+from kb.lexical import LexicalIndex
+from kb.tokenize import Tokenizer, mine_domain_terms
+from kb.units import Unit, units_for
+from kb.vectors import VectorIndex
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    embedded: int = 0          # passages the model embedded in this run
+    units_added: int = 0
+    units_deleted: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"新增 {len(self.added)}，更新 {len(self.changed)}，删除 {len(self.removed)}，"
+                f"未变 {len(self.unchanged)} 个文件；嵌入 {self.embedded} 段，"
+                f"写入 {self.units_added} / 删除 {self.units_deleted} 个向量；用时 {self.seconds:.1f} 秒")
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Builder:
+    def __init__(self, kb_dir: Path, sources: list[Path], embedder: CachedEmbedder, vectors: VectorIndex):
+        self.kb_dir, self.sources, self.embedder, self.vectors = kb_dir, sources, embedder, vectors
+        self.catalog_path = kb_dir / "catalog.json"
+        self.lexical_dir = kb_dir / "lexical"
+
+    def run(self, progress: bool = True, on_progress: ProgressFn | None = None) -> tuple[IngestReport, Catalog]:
+        started = time.perf_counter()
+        report = IngestReport()
+        self.kb_dir.mkdir(parents=True, exist_ok=True)
+        old = Catalog.load(self.catalog_path) if self.catalog_path.exists() else Catalog([], [])
+        old_by_source = {d.source: d for d in old.documents}
+        files, missing = discover(self.sources, supported_suffixes())
+        files = [f.resolve() for f in files]
+        report.warnings.extend(missing)
+
+        documents: list[DocRecord] = []
+        clauses: list[Clause] = []
+        keys: set[str] = set()
+        for i, path in enumerate(tqdm(files, desc="解析文件 files", unit="个", disable=not progress)):
+            if on_progress:
+                on_progress("files", i, len(files))
+            self._take_file(path, old, old_by_source, report, documents, clauses, keys)
+        seen = {str(p) for p in files}
+        report.removed = [d.source for d in old.documents if d.source not in seen]
+        catalog = Catalog(documents, clauses)
+
+        units = [u for c in clauses for u in units_for(c)]
+        wanted = {u.id for u in units}
+        present = self.vectors.ids()
+        todo = [u for u in units if u.id not in present]
+        stale = sorted(present - wanted)
+        unchanged = not (todo or stale or report.added or report.changed or report.removed)
+        if unchanged and self.catalog_path.exists() and self.lexical_dir.exists():
+            report.seconds = time.perf_counter() - started
+            return report, old if not documents else catalog
+
+        self._embed(todo, report, progress, on_progress)
+        self.vectors.delete(stale)
+        report.units_deleted = len(stale)
+        tokenizer = Tokenizer(mine_domain_terms(c.text for c in clauses))
+        LexicalIndex.build(tokenizer, clauses).save(self.lexical_dir)
+        catalog.save(self.catalog_path)
+        self._write_manifest(documents)
+        report.seconds = time.perf_counter() - started
+        if on_progress:
+            on_progress("done", 1, 1)
+        return report, catalog
+
+    def _take_file(self, path, old, old_by_source, report, documents, clauses, keys) -> None:
+        sha = file_sha256(path)
+        prev = old_by_source.get(str(path))
+        if prev and prev.sha256 == sha and prev.key not in keys:
+            report.unchanged.append(path.name)
+            documents.append(prev)
+            clauses.extend(old.of_document(prev.title))
+            keys.add(prev.key)
+            return
+        try:
+            doc = load_document(path, keys)
+        except UnreadableSource as err:
+            report.errors.append(str(err))
+            if prev:  # keep what we had rather than lose the document
+                report.warnings.append(f"{path.name}：保留上次成功导入的版本")
+                documents.append(prev)
+                clauses.extend(old.of_document(prev.title))
+                keys.add(prev.key)
+            return
+        (report.changed if prev else report.added).append(path.name)
+        report.warnings.extend(f"{path.name}：{w}" for w in doc.warnings)
+        keys.add(doc.key)
+        documents.append(DocRecord(
+            key=doc.key, title=doc.title, short_title=doc.short_title, kind=doc.kind, issuer=doc.issuer,
+            date=doc.date, source=str(path), sha256=sha,
+            ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            clause_count=len(doc.clauses), encoding=doc.encoding))
+        clauses.extend(doc.clauses)
+
+    def _embed(self, todo: list[Unit], report: IngestReport, progress: bool, on_progress) -> None:
+        bar = tqdm(total=len(todo), desc="嵌入向量 embeddings", unit="段", disable=not progress or not todo)
+        done = 0
+        batch = 32
+        for start in range(0, len(todo), batch):
+            chunk = todo[start:start + batch]
+            before = self.embedder.computed
+            vectors = self.embedder.embed_passages([u.text for u in chunk])
+            self.vectors.add(chunk, vectors)   # written per batch: a killed run keeps its progress
+            report.embedded += self.embedder.computed - before
+            report.units_added += len(chunk)
+            done += len(chunk)
+            bar.update(len(chunk))
+            if on_progress:
+                on_progress("embeddings", done, len(todo))
+        bar.close()
+
+    def _write_manifest(self, documents: list[DocRecord]) -> None:
+        data = {"embedding_model": self.embedder.name, "collection": self.vectors.name,
+                "files": {d.source: d.sha256 for d in documents}}
+        tmp = self.kb_dir / "manifest.json.tmp"
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, self.kb_dir / "manifest.json")

@@ -1,0 +1,58 @@
+"""Every ingested clause and document, persisted as JSON beside the index, looked up by structure."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ingest.model import Clause
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    key: str            # id prefix of its clauses ("plan", "中小企业促进法")
+    title: str
+    short_title: str
+    kind: str
+    issuer: str | None
+    date: str | None
+    source: str         # file path as ingested
+    sha256: str
+    ingested_at: str
+    clause_count: int
+    encoding: str | None = None
+
+
+class Catalog:
+    def __init__(self, documents: list[DocRecord], clauses: list[Clause]):
+        self.documents = documents
+        self.clauses = clauses
+        self.by_id = {c.id: c for c in clauses}
+        self._doc_of_title = {d.title: d for d in documents}
+
+    def doc_for(self, clause: Clause) -> DocRecord | None:
+        return self._doc_of_title.get(clause.doc_title)
+
+    def of_document(self, title: str) -> list[Clause]:
+        return [c for c in self.clauses if c.doc_title == title]
+
+    def find(self, title: str, **fields: int | None) -> list[Clause]:
+        """Clauses of a document whose given structural fields all match, in reading order."""
+        return [c for c in self.of_document(title)
+                if all(getattr(c, k) == v for k, v in fields.items())]
+
+    def plan_documents(self) -> list[DocRecord]:
+        return [d for d in self.documents if d.kind == "plan"]
+
+    def save(self, path: Path) -> None:
+        data = {"documents": [asdict(d) for d in self.documents],
+                "clauses": [asdict(c) for c in self.clauses]}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)  # atomic: a killed ingest leaves the previous catalog whole
+
+    @classmethod
+    def load(cls, path: Path) -> "Catalog":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls([DocRecord(**d) for d in data["documents"]], [Clause(**c) for c in data["clauses"]])

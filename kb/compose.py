@@ -1,0 +1,75 @@
+"""The extractive answer: the few sentences of the top clauses that answer the question, each
+followed by its citation marker, numbers verbatim from the source — or the fixed refusal.
+"""
+from __future__ import annotations
+
+import re
+
+from kb.model import REFUSAL, REFUSAL_EN, Answer, Citation, Hit
+from kb.retrieve import Retrieval
+from kb.text import split_sentences
+
+_QUANTITY = re.compile(r"多少|几|比例|比重|占比|目标|达到|增长|数量|金额|期限|天|时间|多久|多长|百分|%|％|"
+                       r"how many|how much|how long|percent|target|number|deadline|days", re.IGNORECASE)
+_DIGIT = re.compile(r"\d|[一二三四五六七八九十百千万]+(个|家|天|日|年|条|项|户|亿|万)")
+MAX_SENTENCES = 3
+SECONDARY_RATIO = 0.8   # a second clause is cited when its score is this close to the best
+
+
+def _sentence_score(sentence: str, tokens: list[str], wants_number: bool, window: str | None) -> float:
+    score = sum(len(t) for t in set(tokens) if t in sentence)
+    if wants_number and _DIGIT.search(sentence):
+        score += 2.0
+    if window and sentence in window:
+        score += 1.5
+    return score
+
+
+def pick_sentences(text: str, tokens: list[str], question: str, window: str | None,
+                   limit: int = MAX_SENTENCES) -> list[str]:
+    """The best sentences of one clause, in reading order. A bare title sentence (「完善融资机制。」)
+    is never chosen alone: it says nothing the citation label does not."""
+    sentences = [s for s in split_sentences(text) if len(s) >= 8]
+    if not sentences:
+        return split_sentences(text)[:1]
+    wants_number = bool(_QUANTITY.search(question))
+    scored = [(_sentence_score(s, tokens, wants_number, window), i) for i, s in enumerate(sentences)]
+    best = sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], x[1]))[:limit]
+    if not best:  # nothing overlaps (e.g. an English question): the clause's opening says what it is about
+        best = [(0.0, 0)]
+    return [sentences[i] for _, i in sorted(best, key=lambda x: x[1])]
+
+
+def citations_for(hits: list[Hit], cited: list[Hit], top_k: int) -> list[Citation]:
+    """Cited clauses first (markers 1..n), then the rest of the ranking, at least ``top_k`` in all."""
+    order = cited + [h for h in hits if h not in cited]
+    return [Citation(marker=i + 1, clause=h.clause, score=h.score) for i, h in enumerate(order[:max(top_k, len(cited))])]
+
+
+def compose_answer(question: str, retrieval: Retrieval, refused: bool, top_k: int, english: bool) -> Answer:
+    hits = retrieval.hits
+    if refused or not hits:
+        text = REFUSAL_EN if english else REFUSAL
+        return Answer(question, text, True, citations_for(hits, [], top_k))
+    if retrieval.reference and retrieval.reference.clauses:
+        cited = [hits[0]]
+        limit = MAX_SENTENCES
+    else:
+        best = hits[0].score
+        cited = [hits[0]] + [h for h in hits[1:3] if h.score >= best * SECONDARY_RATIO and
+                             _shares_tokens(h, retrieval.query_tokens)]
+        limit = MAX_SENTENCES if len(cited) == 1 else 2
+    parts, supporting = [], {}
+    for n, hit in enumerate(cited, start=1):
+        chosen = pick_sentences(hit.clause.text, retrieval.query_tokens, retrieval.query, hit.window,
+                                limit if n == 1 else 1)
+        supporting[hit.clause.id] = tuple(chosen)
+        parts.append("".join(chosen) + f"[{n}]")
+    citations = [Citation(c.marker, c.clause, c.score, supporting.get(c.clause.id, ()))
+                 for c in citations_for(hits, cited, top_k)]
+    notices = ["The answer quotes the Chinese source text; see the cited clauses."] if english else []
+    return Answer(question, "\n".join(parts), False, citations, notices=notices)
+
+
+def _shares_tokens(hit: Hit, tokens: list[str]) -> bool:
+    return sum(1 for t in set(tokens) if t in hit.clause.text) >= 2
