@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from kb.llm.client import LLMUnavailable, complete_chat, stream_chat
 from kb.llm.prompt import build_messages, question_language
-from kb.llm.verify import render, verify_answer
+from kb.llm.verify import render, strip_thinking, verify_answer
 from kb.model import Answer, Citation
 from kb.settings import Settings
 
@@ -60,7 +60,7 @@ def fall_back(extractive: Answer, kind: str, started: float) -> Answer:
 
 def finish(raw: str, citations: list[Citation], extractive: Answer, started: float) -> Answer:
     """Verify the model's full reply and build the LLM answer, or fall back."""
-    if not raw.strip():
+    if not strip_thinking(raw):
         return fall_back(extractive, "empty", started)
     checked = verify_answer(raw, citations)
     if not checked.acceptable:
@@ -78,7 +78,7 @@ def finish(raw: str, citations: list[Citation], extractive: Answer, started: flo
     )
 
 
-class _HideThinking:
+class HideThinking:
     """Holds back a reasoning model's <think>…</think> from the streamed deltas."""
 
     def __init__(self):
@@ -113,7 +113,7 @@ def stream_llm_answer(settings: Settings, question: str, history: list[dict] | N
     started = time.monotonic()
     messages = build_messages(question, history, citations)
     pieces: list[str] = []
-    visible = _HideThinking()
+    visible = HideThinking()
     try:
         for piece in stream_chat(settings, messages, started + settings.llm_timeout):
             pieces.append(piece)
