@@ -1,0 +1,45 @@
+"""The about page: which documents the answers come from, the embedding model, how to add files."""
+from __future__ import annotations
+
+from kb.api import DocumentInfo
+from app.markup import esc
+
+_KIND_NAMES = {"plan": "规划 plan", "law": "法律 law", "regulation": "法规 regulation", "other": "其他 other"}
+
+
+def documents_table_html(documents: list[DocumentInfo]) -> str:
+    if not documents:
+        return '<div class="kb-empty">知识库中还没有文件。 No documents yet.</div>'
+    head = ("<tr><th>文件 Document</th><th>类别 Kind</th><th>发布机关 Issuer</th><th>日期 Date</th>"
+            "<th>条款数 Clauses</th><th>来源文件 Source file</th><th>最近导入 Last ingested</th></tr>")
+    rows = "".join(
+        f"<tr><td>《{esc(d.title)}》</td><td>{esc(_KIND_NAMES.get(d.kind, d.kind))}</td>"
+        f"<td>{esc(d.issuer or '—')}</td><td>{esc(d.date or '—')}</td><td class=\"kb-num\">{d.clause_count}</td>"
+        f"<td>{esc(d.source)}</td><td>{esc(d.ingested_at.replace('T', ' ')[:19])}</td></tr>"
+        for d in documents)
+    return f'<table class="kb-docs"><thead>{head}</thead><tbody>{rows}</tbody></table>'
+
+
+def about_html(documents: list[DocumentInfo], embed_model: str, health: dict) -> str:
+    total = sum(d.clause_count for d in documents)
+    status = ("正常 OK" if health.get("ok") else f"异常 unavailable：{health.get('error') or '未知错误'}")
+    store = health.get("vector_store") or "—"
+    return (
+        '<div class="kb-about">'
+        f'<h3>知识库中的文件 · Documents ({len(documents)} 个文件，{total} 个条款)</h3>'
+        f'{documents_table_html(documents)}'
+        '<h3>检索配置 · Retrieval</h3><ul>'
+        f'<li>向量模型 Embedding model：<code>{esc(embed_model)}</code></li>'
+        f'<li>向量库 Vector store：<code>{esc(store)}</code></li>'
+        f'<li>状态 Status：{esc(status)}</li></ul>'
+        '<h3>如何添加文件 · Adding documents</h3><ol>'
+        '<li>把文件（TXT、PDF、DOCX、HTML、Markdown）放进项目的 <code>source_docs/</code> 文件夹。'
+        ' Drop the files (TXT, PDF, DOCX, HTML, Markdown) into <code>source_docs/</code>.</li>'
+        '<li>重新启动应用（<code>python -m app</code>），或运行 <code>python -m kb ingest</code>；'
+        '只有新增或修改的文件会重新处理。 Restart the app or run <code>python -m kb ingest</code>; '
+        'only new or changed files are processed.</li>'
+        '<li>在「目录」中核对新文件的章节结构。 Check the new document\'s outline in the 目录 tab.</li></ol>'
+        '<p class="kb-muted">回答只摘录文件原文并注明出处；没有依据时会明确说明。 '
+        'Answers quote the documents and cite them; when nothing applies the app says so.</p>'
+        '</div>'
+    )

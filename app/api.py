@@ -1,0 +1,122 @@
+"""The JSON API beside the page: POST /api/ask, GET /api/clause, GET /api/health.
+
+Error bodies are ``{"detail": "中文说明 / English explanation"}`` so a caller sees what to fix.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
+
+from kb import KnowledgeBase
+from app.failures import describe_failure, safe_health
+
+REFERENCE_FORMS = "可用的写法 / Examples: 第7条、专栏5、第二章第三节、中小企业促进法第十条、plan/ch3/s1/item7"
+
+
+class HistoryMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    role: Literal["user", "assistant"]
+    content: StrictStr
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    question: StrictStr
+    history: list[HistoryMessage] | None = None
+
+
+def _explain(err: ValidationError) -> str:
+    """One line per problem, naming the field: ``question: 必须是字符串 / must be a string``."""
+    lines = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "body"
+        if e["type"] == "missing":
+            what = "缺少此字段 / field is required"
+        elif e["type"] in ("string_type", "list_type", "model_type", "dict_type"):
+            expected = {"string_type": "字符串 string", "list_type": "数组 array",
+                        "model_type": "对象 object", "dict_type": "对象 object"}[e["type"]]
+            what = f"类型错误，应为{expected} / wrong type, expected {expected.split()[1]}"
+        elif e["type"] == "literal_error":
+            what = "只能是 \"user\" 或 \"assistant\" / must be \"user\" or \"assistant\""
+        else:
+            what = e["msg"]
+        lines.append(f"{where}: {what}")
+    return "；".join(lines)
+
+
+def _http_error(status: int, detail: str) -> HTTPException:
+    return HTTPException(status_code=status, detail=detail)
+
+
+def _basic_auth(auth: str | None):
+    """A dependency requiring the app's ``user:pass`` on the API too (none when auth is off)."""
+    if not auth:
+        return lambda: None
+    user, _, password = auth.partition(":")
+    security = HTTPBasic(auto_error=False)
+
+    def check(credentials: HTTPBasicCredentials | None = Depends(security)) -> None:
+        ok = credentials is not None and secrets.compare_digest(credentials.username, user) \
+            and secrets.compare_digest(credentials.password, password)
+        if not ok:
+            raise HTTPException(401, "需要登录 / authentication required", headers={"WWW-Authenticate": "Basic"})
+    return check
+
+
+def api_router(kb: KnowledgeBase) -> APIRouter:
+    router = APIRouter(prefix="/api")
+    login = [Depends(_basic_auth(kb.settings.auth))]   # health stays open for monitoring
+
+    @router.post("/ask", dependencies=login)
+    async def ask(request: Request) -> dict:
+        raw = await request.body()
+        try:
+            payload = json.loads(raw or b"")
+        except (ValueError, UnicodeDecodeError) as err:
+            raise _http_error(400, f"请求体不是有效的 JSON / request body is not valid JSON: {err}") from None
+        if not isinstance(payload, dict):
+            raise _http_error(422, '请求体应为 JSON 对象，如 {"question": "…"} / body must be a JSON object '
+                                   'like {"question": "..."}')
+        try:
+            req = AskRequest.model_validate(payload)
+        except ValidationError as err:
+            raise _http_error(422, _explain(err)) from None
+        if not req.question.strip():
+            raise _http_error(422, "question: 问题不能为空 / question must not be empty")
+        history = [m.model_dump() for m in req.history] if req.history else None
+        try:
+            answer = await run_in_threadpool(kb.answer, req.question, history)
+        except Exception as err:  # noqa: BLE001
+            raise _http_error(503, describe_failure(err)) from None
+        return answer.to_json()
+
+    @router.get("/clause", dependencies=login)
+    async def clause(ref: str | None = None) -> dict:
+        if ref is None or not ref.strip():
+            raise _http_error(422, f"ref: 缺少条款引用 / query parameter ref is required. {REFERENCE_FORMS}")
+        ref = ref.strip()
+        try:
+            found = await run_in_threadpool(kb.clause, ref)
+            if found is not None:
+                return found.to_json()
+            lookup = await run_in_threadpool(kb.lookup, ref)
+            documents = await run_in_threadpool(kb.documents)
+        except Exception as err:  # noqa: BLE001
+            raise _http_error(503, describe_failure(err)) from None
+        existing = "；".join(f"《{d.short_title}》{d.clause_count}个条款" for d in documents)
+        reason = (lookup.message or f"没有找到「{ref}」 / no clause matches {ref!r}").rstrip("。")
+        raise _http_error(404, f"{reason}。现有文件 / documents: {existing}。{REFERENCE_FORMS}")
+
+    @router.get("/health")
+    async def health() -> JSONResponse:
+        info = await run_in_threadpool(safe_health, kb)
+        return JSONResponse(info, status_code=200 if info.get("ok") else 503)
+
+    return router
