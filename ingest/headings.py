@@ -16,9 +16,10 @@ from ingest.numerals import CN_NUMERAL_CHARS, cn_numeral_to_int
 _NUM = rf"[{CN_NUMERAL_CHARS}0-9０-９]+"
 _SENTENCE_END = re.compile(r"[。；;！？!?]")
 
-_CHAPTER = re.compile(rf"^#*\s*第({_NUM})([编章节])[\s　]*(.*)$")
-_ARTICLE = re.compile(rf"^第({_NUM})条(?:[\s　]+|$)(.*)$")
-_BOX = re.compile(rf"^专栏\s*({_NUM})\s*[：:.．、]?\s*(.*)$")
+# Simplified and traditional forms (條/節/編/專欄) so a Big5 regulation parses too.
+_CHAPTER = re.compile(rf"^#*\s*第({_NUM})([编編章节節])[\s　]*(.*)$")
+_ARTICLE = re.compile(rf"^#*\s*第({_NUM})[条條](?:[\s　]+|$)(.*)$")
+_BOX = re.compile(rf"^(?:专栏|專欄)\s*({_NUM})\s*[：:.．、]?\s*(.*)$")
 _ITEM = re.compile(r"^(\d{1,3})[.．、](?!\d)\s*(.+)$")
 _PREFACE = re.compile(r"^(前\s*言|序\s*言|引\s*言)$")
 _DASH_TOPIC = re.compile(r"^[—－-]{1,2}\s*([^。]{2,40}?)[。：:]")
@@ -47,7 +48,7 @@ def match_division(line: str) -> Heading | None:
     m = _CHAPTER.match(line)
     if not m or not _is_heading_shaped(m.group(3)):
         return None
-    kind = {"编": "part", "章": "chapter", "节": "section"}[m.group(2)]
+    kind = {"编": "part", "編": "part", "章": "chapter", "节": "section", "節": "section"}[m.group(2)]
     return Heading(kind, cn_numeral_to_int(m.group(1)), squeeze_title(m.group(3)))
 
 

@@ -8,7 +8,7 @@ from ingest.model import DocKind
 
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _NOTICE_TITLE = re.compile(r"关于印发《(.+?)》")
-_LEGISLATURE = re.compile(r"[\u4e00-\u9fff]*人民代表大会常务委员会")
+_LEGISLATURE = re.compile(r"(?:^|[\s日])([\u4e00-\u9fff]*?人民代表大会常务委员会)")
 _TERM = re.compile(r"第[一二三四五六七八九十]+届")
 _ISSUER_SUFFIX = re.compile(r"(局|委员会|人民政府|办公厅|办公室|厅|部|委|国务院)$")
 
@@ -25,11 +25,12 @@ def title_from_filename(path: Path) -> str:
 
 
 def doc_kind(title: str) -> DocKind:
+    title = re.sub(r"[（(][^（）()]*[)）]$", "", title.strip())  # 「…条例（试行）」 is still a regulation
+    if re.search(r"(条例|條例|规定|規定|办法|辦法|细则|細則|决定|決定)$", title):
+        return "regulation"
     if re.search(r"法$", title):
         return "law"
-    if re.search(r"(条例|规定|办法|细则|决定)$", title):
-        return "regulation"
-    if re.search(r"(规划|计划|方案|纲要|意见)$", title):
+    if re.search(r"(规划|規劃|计划|計劃|方案|纲要|綱要|意见|意見)$", title):
         return "plan"
     return "other"
 
@@ -59,7 +60,7 @@ def issuer(lines: list[str]) -> str | None:
             return s
     text = "\n".join(lines)
     if m := _LEGISLATURE.search(text):
-        return _TERM.sub("", m.group(0))
+        return _TERM.sub("", m.group(1))
     if "国务院" in text:
         return "国务院"
     return None

@@ -88,13 +88,15 @@ class PlanParser:
     def _opens_item(self, h: Heading) -> bool:
         if not self.started:
             return False
+        if self._in("box"):
+            return self.last_item is not None and h.number == self.last_item + 1
         if self.last_item is None:
-            return h.number == 1
+            return True  # an excerpt may start at any item
         if h.number == self.last_item + 1:
             return True
-        # Numbering that restarts at 1 in a new section (common in plans other than ours).
+        # In a new section numbering may restart at 1 (other plans) or skip ahead (an excerpt).
         new_section = (self.b.pos.chapter, self.b.pos.section) != self.item_section
-        return h.number == 1 and new_section and not self._in("box")
+        return new_section and (h.number == 1 or h.number > self.last_item)
 
     def _division(self, h: Heading, page: int | None) -> None:
         self._start()

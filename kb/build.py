@@ -90,7 +90,7 @@ class Builder:
         todo = [u for u in units if u.id not in present]
         stale = sorted(present - wanted)
         unchanged = not (todo or stale or report.added or report.changed or report.removed)
-        if unchanged and self.catalog_path.exists() and self.lexical_dir.exists():
+        if unchanged and self.catalog_path.exists() and LexicalIndex.is_current(self.lexical_dir):
             report.seconds = time.perf_counter() - started
             return report, old if not documents else catalog
 

@@ -23,7 +23,8 @@ class FusionWeights:
     a sum of normalised scores beats reciprocal-rank fusion because it keeps score margins."""
 
     dense: float = 1.0
-    lexical: float = 0.6
+    lexical: float = 0.8
+    bigram: float = 0.8
     named_doc_boost: float = 0.35     # the query names a document (「中小企业促进法」「规划」): prefer its clauses
     dense_candidates: int = 60        # units fetched from Chroma
 
@@ -72,7 +73,8 @@ class HybridRetriever:
             dense, windows = {}, {}
             notices.append(f"向量数据库暂不可用，本次仅按关键词检索。{err}")
         lexical = self.lexical.scores(query)
-        fused = self._fuse(dense, lexical, named)
+        bigram = self.lexical.bigram_scores(query)
+        fused = self._fuse(dense, lexical, bigram, named)
 
         ranked: list[Hit] = []
         seen: set[str] = set()
@@ -86,7 +88,8 @@ class HybridRetriever:
             clause = self.catalog.by_id[cid]
             if restrict_doc and clause.doc_title != restrict_doc:
                 continue
-            found_by = tuple(name for name, table in (("dense", dense), ("lexical", lexical)) if cid in table)
+            found_by = tuple(name for name, table in (("dense", dense), ("lexical", lexical), ("bigram", bigram))
+                             if cid in table)
             ranked.append(Hit(clause, score, found_by, windows.get(cid)))
         return Retrieval(
             hits=ranked[:top_k], query=query,
@@ -94,13 +97,13 @@ class HybridRetriever:
             query_tokens=self.lexical.query_tokens(query), reference=resolution, named_doc=named,
             dense_available=not notices, notices=notices)
 
-    def _fuse(self, dense: dict[str, float], lexical: dict[str, float], named: DocRecord | None) -> dict[str, float]:
+    def _fuse(self, dense: dict[str, float], lexical: dict[str, float], bigram: dict[str, float],
+              named: DocRecord | None) -> dict[str, float]:
         w = self.weights
-        dn = _normalise(dense)
-        ln = _normalise(lexical)
+        dn, ln, bn = _normalise(dense), _normalise(lexical), _normalise(bigram)
         out: dict[str, float] = {}
-        for cid in set(dense) | set(lexical):
-            score = w.dense * dn.get(cid, 0.0) + w.lexical * ln.get(cid, 0.0)
+        for cid in set(dense) | set(lexical) | set(bigram):
+            score = w.dense * dn.get(cid, 0.0) + w.lexical * ln.get(cid, 0.0) + w.bigram * bn.get(cid, 0.0)
             if named is not None and self.catalog.by_id[cid].doc_title == named.title:
                 score += w.named_doc_boost
             out[cid] = score

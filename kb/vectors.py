@@ -48,8 +48,10 @@ class VectorIndex:
 
         self.url = url
         self.name = collection_name(model_name)
-        self._collection = self._guard(lambda: _client(kb_dir, url).get_or_create_collection(
+        client = self._guard(lambda: _client(kb_dir, url))
+        self._collection = self._guard(lambda: client.get_or_create_collection(
             self.name, metadata={"hnsw:space": "cosine", "embedding_model": model_name}))
+        self._drop_older_versions(client)
         self._store = ChromaVectorStore(chroma_collection=self._collection)
 
     def _guard(self, call):
@@ -62,6 +64,14 @@ class VectorIndex:
             raise VectorStoreUnavailable(
                 f"向量数据库不可用（{where}）：{type(err).__name__}: {err}。"
                 "请检查服务器是否运行，或重新执行 python -m kb ingest。") from err
+
+    def _drop_older_versions(self, client) -> None:
+        """Collections of the same model built with an older chunking recipe are never read again."""
+        prefix = self.name.rsplit("-", 1)[0] + "-"
+        for name in self._guard(client.list_collections):
+            name = getattr(name, "name", name)
+            if name.startswith(prefix) and name != self.name:
+                self._guard(lambda: client.delete_collection(name))
 
     def ids(self) -> set[str]:
         return set(self._guard(lambda: self._collection.get(include=[])["ids"]))

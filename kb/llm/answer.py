@@ -69,8 +69,10 @@ def finish(raw: str, citations: list[Citation], extractive: Answer, started: flo
         return fall_back(extractive, "unverified", started)
     text, cited = render(checked, citations)
     notices = [n for n in extractive.notices if n not in EXTRACTIVE_ONLY_NOTICES]
-    if checked.dropped and not checked.refused:
-        notices.append(notice("dropped", extractive.question, n=len(checked.dropped)))
+    # A lead-in such as 「主要渠道如下：」 carries no claim; dropping it is not worth a notice.
+    claims_dropped = [d for d in checked.dropped if not d.body.rstrip().endswith(("：", ":"))]
+    if claims_dropped and not checked.refused:
+        notices.append(notice("dropped", extractive.question, n=len(claims_dropped)))
     return Answer(
         question=extractive.question, text=text, refused=checked.refused, citations=cited,
         latency_ms=extractive.latency_ms + (time.monotonic() - started) * 1000,
