@@ -91,3 +91,21 @@ def test_reply_that_is_only_thinking_counts_as_empty():
     extractive = Answer("融资渠道？", "原文摘录[1]", False, [])
     out = finish("<think>来源里好像没有……</think>\n", [], extractive, time.monotonic())
     assert out.mode == "extractive" and out.notices == ["大模型没有给出回答，已改用原文摘录回答。"]
+
+
+def test_dropped_claims_are_disclosed_but_a_dropped_lead_in_is_not():
+    from ingest.model import Clause
+    from kb.llm.answer import finish
+    from kb.model import Citation
+
+    plan = "青岛市“十四五”民营经济和中小企业发展规划"
+    item6 = Clause(id="plan/ch3/s1/item6", doc_title=plan, doc_kind="plan", kind="item", title="加强司法保障",
+                   text="优化公共法律服务网络，新增规范化公共法律服务站20个、社区司法工作室100个。",
+                   label=f"《{plan}》第三章第一节 第6条「加强司法保障」", order=6, item=6)
+    citations = [Citation(1, item6, 0.9)]
+    extractive = Answer("法律服务站新增多少？", "原文摘录[1]", False, citations)
+    good = "优化公共法律服务网络，新增规范化公共法律服务站20个、社区司法工作室100个[1]。"
+    assert finish("具体如下：\n" + good, citations, extractive, time.monotonic()).notices == []
+    out = finish(good + "另新增律师事务所5家[1]。", citations, extractive, time.monotonic())
+    assert out.mode == "llm" and out.text == good
+    assert out.notices == ["已删去大模型回答中 1 句无法在所引条文中核实的内容。"]
