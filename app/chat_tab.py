@@ -63,8 +63,11 @@ def build_chat_tab(kb: KnowledgeBase, banner: gr.HTML) -> None:
     for trigger in (question.submit, send.click):
         trigger(lambda: "", None, question, queue=False, api_visibility="private")
     chatbot.example_select(respond_example, [conversation], outputs, api_visibility="private", **chat)
-    new_chat.click(lambda: ([], sources_html(None), Conversation()), None, [chatbot, sources, conversation],
-                   queue=False, api_visibility="private")
+    def reset():
+        return [], sources_html(None), Conversation()
+
+    new_chat.click(reset, None, [chatbot, sources, conversation], queue=False, api_visibility="private")
+    chatbot.clear(reset, None, [chatbot, sources, conversation], queue=False, api_visibility="private")
 
 
 def _banner(message: str):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from kb.model import Answer, Citation
 from app.clause_view import clause_card
-from app.markup import esc, mark_citations, snippet, text_block
+from app.markup import MARKER, esc, mark_citations, snippet, text_block
 
 THINKING = "正在检索条款… Searching the documents…"
 
@@ -37,8 +37,8 @@ def answer_html(answer: Answer) -> str:
                 if answer.citations else "请换个说法，或在「条款检索」中查找。 Try rephrasing or use clause search.")
         return (f'<div class="kb-msg kb-answer kb-refusal"><div class="kb-refusal-head">未找到直接依据 · No direct answer</div>'
                 f'{body}<div class="kb-refusal-hint">{esc(hint)}</div>{notices_html(answer.notices)}</div>')
-    count = len(answer.citations)
-    foot = f'<div class="kb-answer-foot">依据 {count} 个条款 · {count} source(s) below</div>' if count else ""
+    count = len(cited_markers(answer)) or len(answer.citations)
+    foot = f'<div class="kb-answer-foot">依据 {count} 个条款，见下方出处 · {count} source(s) below</div>' if count else ""
     return f'<div class="kb-msg kb-answer">{body}{notices_html(answer.notices)}{foot}</div>'
 
 
@@ -53,6 +53,11 @@ def _citation_card(citation: Citation) -> str:
                        summary_html=esc(lead))
 
 
+def cited_markers(answer: Answer) -> set[int]:
+    """The [n] markers the answer text actually uses."""
+    return {int(n) for n in MARKER.findall(answer.text)}
+
+
 def sources_html(answer: Answer | None) -> str:
     """The cards under the latest answer: [n] label, page, text with supporting sentences marked."""
     if answer is None:
@@ -62,9 +67,15 @@ def sources_html(answer: Answer | None) -> str:
         return '<div class="kb-sources kb-empty">没有可引用的条款。 No clause to cite.</div>'
     if answer.refused:
         head = "可能相关的条款（不构成回答） · Possibly related clauses (not an answer)"
-        css = "kb-sources kb-sources-refused"
-    else:
-        head = "出处 · Sources"
-        css = "kb-sources"
-    cards = "".join(_citation_card(c) for c in answer.citations)
-    return f'<div class="{css}"><div class="kb-sources-head">{esc(head)}</div>{cards}</div>'
+        cards = "".join(_citation_card(c) for c in answer.citations)
+        return (f'<div class="kb-sources kb-sources-refused"><div class="kb-sources-head">{esc(head)}</div>'
+                f'{cards}</div>')
+    used = cited_markers(answer)
+    cited = [c for c in answer.citations if c.marker in used] or answer.citations
+    related = [c for c in answer.citations if c not in cited]
+    html = '<div class="kb-sources"><div class="kb-sources-head">出处 · Sources</div>'
+    html += "".join(_citation_card(c) for c in cited)
+    if related:
+        html += '<div class="kb-sources-head kb-related-head">相关条款 · Related clauses</div>'
+        html += "".join(_citation_card(c) for c in related)
+    return html + "</div>"

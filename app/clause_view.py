@@ -14,6 +14,7 @@ def citation_text(clause: Clause) -> str:
 
 
 def page_text(clause: Clause) -> str:
+    """Where to find the clause on paper; text sources have no pages."""
     return f"第{clause.page}页 · p.{clause.page}" if clause.page else "无页码 · no page"
 
 
@@ -63,20 +64,21 @@ def clause_text_html(clause: Clause, *, terms: Iterable[str] = (), supporting: I
 
 def clause_card(clause: Clause, *, summary_html: str = "", marker: int | None = None, open_: bool = False,
                 terms: Iterable[str] = (), supporting: Iterable[str] = (), extra_class: str = "",
-                heading: str | None = None) -> str:
+                heading: str | None = None, show_page: bool = True) -> str:
     """A ``<details>`` card: the summary is always visible, a click shows the full clause and citation.
 
-    The summary names the clause by its full label unless ``heading`` (plain text) is given.
+    The summary names the clause by its full label unless ``heading`` (plain text) is given;
+    ``show_page=False`` leaves out a missing page (lists where every entry would say 无页码).
     ``summary_html`` must already be escaped (callers build it with ``esc``/``highlight``).
     """
     anchor = f' id="kb-src-{marker}"' if marker is not None else ""
     badge = f'<span class="kb-badge">[{marker}]</span>' if marker is not None else ""
     classes = " ".join(x for x in ("kb-card", extra_class) if x)
+    page = f'<span class="kb-page">{esc(page_text(clause))}</span>' if show_page or clause.page else ""
     return (
         f'<details class="{classes}"{anchor} data-clause-id="{esc(clause.id)}"{" open" if open_ else ""}>'
         f'<summary>{badge}<span class="kb-label">{esc(heading or clause.label)}</span>'
-        f'<span class="kb-page">{esc(page_text(clause))}</span>'
-        f'<span class="kb-summary">{summary_html}</span></summary>'
+        f'{page}<span class="kb-summary">{summary_html}</span></summary>'
         f'{clause_text_html(clause, terms=terms, supporting=supporting)}{citation_line(clause)}</details>'
     )
 

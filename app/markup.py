@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 # Separators between search terms: spaces and ASCII/CJK punctuation.
 _TERM_SPLIT = re.compile(r"[\s,.;:!?'\"()\[\]{}<>/\\|，。；：！？、“”‘’（）【】《》「」『』…—·]+")
-_MARKER = re.compile(r"\[(\d{1,2})\]")
+MARKER = re.compile(r"\[(\d{1,2})\]")
 
 
 def esc(text: object) -> str:
@@ -82,4 +82,4 @@ def snippet(text: str, needles: Iterable[str], width: int = 80) -> str:
 
 def mark_citations(escaped: str) -> str:
     """Turn [1] markers in already-escaped answer text into clickable superscripts."""
-    return _MARKER.sub(r'<sup class="kb-marker" data-n="\1" title="查看来源 / View source">[\1]</sup>', escaped)
+    return MARKER.sub(r'<sup class="kb-marker" data-n="\1" title="查看来源 / View source">[\1]</sup>', escaped)

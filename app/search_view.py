@@ -9,6 +9,7 @@ from app.clause_view import chapter_name, clause_card
 from app.markup import count_matches, esc, highlight, query_terms, snippet
 
 ALL_CHAPTERS = 0
+_EXACT = {"reference", "keyword"}   # hits found by reference or literal words, listed first by kb
 _RETRIEVER_NAMES = {"reference": "引用定位 reference", "keyword": "关键词 keyword",
                     "lexical": "词项 lexical", "dense": "语义 semantic"}
 
@@ -39,7 +40,7 @@ def _hit_card(hit: Hit, terms: list[str], open_: bool) -> str:
     excerpt = hit.window or snippet(clause.text, terms, 90)
     summary = (f'<span class="kb-excerpt">{highlight(excerpt, terms)}</span>'
                f'<span class="kb-hit-meta">{esc(" · ".join(meta))}</span>')
-    return clause_card(clause, summary_html=summary, terms=terms, open_=open_)
+    return clause_card(clause, summary_html=summary, terms=terms, open_=open_, show_page=False)
 
 
 def search_results_html(query: str, hits: list[Hit], short_titles: dict[str, str],
@@ -58,7 +59,12 @@ def search_results_html(query: str, hits: list[Hit], short_titles: dict[str, str
     head = (f'<div class="kb-results-head">共 {len(hits)} 条结果 · {len(hits)} result(s)'
             f'<span class="kb-counts">{counts}</span></div>')
     # A resolved reference (「专栏5」) opens straight away and is not highlighted word by word.
-    cards = "".join(_hit_card(h, [] if "reference" in h.retrievers else terms,
-                              open_=(i == 0 and "reference" in h.retrievers) or len(hits) == 1)
-                    for i, h in enumerate(hits))
-    return f'<div class="kb-results">{head}{cards}</div>'
+    # kb lists exact matches first; after them comes retrieval by meaning.
+    related_from = next((i for i, h in enumerate(hits) if not _EXACT & set(h.retrievers)), len(hits))
+    cards = []
+    for i, h in enumerate(hits):
+        if i == related_from > 0:
+            cards.append('<div class="kb-results-sub">其他相关条款 · Related clauses</div>')
+        cards.append(_hit_card(h, [] if "reference" in h.retrievers else terms,
+                               open_=(i == 0 and "reference" in h.retrievers) or len(hits) == 1))
+    return f'<div class="kb-results">{head}{"".join(cards)}</div>'

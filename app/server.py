@@ -1,9 +1,13 @@
 """One ASGI app: the JSON API under /api and the Gradio page at /."""
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from pathlib import Path
 
 import gradio as gr
+import uvicorn
 from fastapi import FastAPI
 
 from kb import KnowledgeBase
@@ -35,3 +39,34 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         js=(ASSETS / "app.js").read_text(encoding="utf-8"),
         ssr_mode=False, mcp_server=False,
     )
+
+
+class BackgroundServer:
+    """Serve an ASGI app from a thread, for tests and notebooks::
+
+        with BackgroundServer(create_app(kb), port=0) as url:
+            httpx.get(f"{url}/api/health")
+    """
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
+        if port == 0:
+            with socket.socket() as s:
+                s.bind((host, 0))
+                port = s.getsockname()[1]
+        self.url = f"http://{host}:{port}"
+        self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> str:
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 60
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the app did not start on {self.url}")
+            time.sleep(0.05)
+        return self.url
+
+    def __exit__(self, *exc) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)

@@ -11,7 +11,8 @@ from app.markup import esc, snippet
 def _clause_entry(clause: Clause) -> str:
     # Articles are titled only 第十条; their first words say what they are about.
     lead = snippet(clause.text, (), 40) if clause.kind == "article" else ""
-    return clause_card(clause, heading=short_name(clause), summary_html=esc(lead), extra_class="kb-toc-clause")
+    return clause_card(clause, heading=short_name(clause), summary_html=esc(lead), extra_class="kb-toc-clause",
+                       show_page=False)
 
 
 def _group(css: str, title: str, count: int, inner: str, open_: bool = False) -> str:
