@@ -12,6 +12,7 @@ from kb.text import split_sentences
 _QUANTITY = re.compile(r"多少|几|比例|比重|占比|目标|达到|增长|数量|金额|期限|天|时间|多久|多长|百分|%|％|"
                        r"how many|how much|how long|percent|target|number|deadline|days", re.IGNORECASE)
 _DIGIT = re.compile(r"\d|[一二三四五六七八九十百千万]+(个|家|天|日|年|条|项|户|亿|万)")
+QUOTED_IN_CHINESE = "The answer quotes the Chinese source text; see the cited clauses."
 MAX_SENTENCES = 3
 SECONDARY_RATIO = 0.8   # a second clause is cited when its score is this close to the best
 
@@ -67,7 +68,7 @@ def compose_answer(question: str, retrieval: Retrieval, refused: bool, top_k: in
         parts.append("".join(chosen) + f"[{n}]")
     citations = [Citation(c.marker, c.clause, c.score, supporting.get(c.clause.id, ()))
                  for c in citations_for(hits, cited, top_k)]
-    notices = ["The answer quotes the Chinese source text; see the cited clauses."] if english else []
+    notices = [QUOTED_IN_CHINESE] if english else []
     return Answer(question, "\n".join(parts), False, citations, notices=notices)
 
 

@@ -36,6 +36,10 @@ class Engine:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.policy = RefusalPolicy()
+        if settings.llm_base_url:  # a missing `llm` extra fails now, with the install command
+            from kb.llm import require_client
+
+            require_client()
         self._catalog: Catalog | None = None
         self._retriever: HybridRetriever | None = None
 
@@ -76,6 +80,18 @@ class Engine:
         return report
 
     def answer(self, question: str, history: list[dict] | None = None) -> Answer:
+        """The extractive answer, or the verified LLM answer when an endpoint is configured."""
+        extractive = self.extractive_answer(question, history)
+        if self._use_llm(extractive):
+            from kb.llm import llm_answer
+
+            return llm_answer(self.settings, extractive.question, history, extractive.citations, extractive)
+        return extractive
+
+    def _use_llm(self, extractive: Answer) -> bool:
+        return bool(self.settings.llm_base_url and extractive.citations and not extractive.refused)
+
+    def extractive_answer(self, question: str, history: list[dict] | None = None) -> Answer:
         started = time.perf_counter()
         q, notices = clean_question(question, self.settings.max_question_chars)
         if not q or not has_meaning(q):
@@ -92,8 +108,8 @@ class Engine:
         return answer
 
     def answer_stream(self, question: str, history: list[dict] | None = None) -> Iterator[tuple[str, object]]:
-        extractive = self.answer(question, history)
-        if self.settings.llm_base_url and extractive.citations and not extractive.refused:
+        extractive = self.extractive_answer(question, history)
+        if self._use_llm(extractive):
             from kb.llm import stream_llm_answer
 
             yield from stream_llm_answer(self.settings, extractive.question, history,

@@ -23,12 +23,10 @@ _STRUCT = re.compile(
     rf"|\barticle\s*(?P<en_art>\d+)"
     rf"|\bbox\s*(?P<en_box>\d+)", re.IGNORECASE)
 _PLAN_WORDS = re.compile(r"规划|十四五|the plan|five-year plan", re.IGNORECASE)
-# English names people use for the national texts (the Chinese titles are matched directly).
-_ENGLISH_TITLES = {"sme promotion law": "中小企业促进法",
-                   "law on promotion of small and medium": "中小企业促进法",
-                   "optimizing the business environment": "优化营商环境条例",
-                   "optimising the business environment": "优化营商环境条例",
-                   "payment": "保障中小企业款项支付条例"}
+# English words people use for the documents, turned into the Chinese words of their titles.
+_ENGLISH_TITLE_WORDS = {r"qingdao": "青岛市", r"shandong": "山东省", r"sme promotion|promotion of (small|smes)": "中小企业促进法",
+                        r"business environment": "优化营商环境条例", r"payment": "保障中小企业款项支付条例",
+                        r"private economy": "民营经济发展促进条例"}
 
 
 @dataclass(frozen=True)
@@ -71,10 +69,10 @@ def _common_run(a: str, b: str) -> int:
 def named_document(hint: str, documents: list[DocRecord]) -> DocRecord | None:
     """The document a phrase names: the longest shared run with a title (≥ 4 characters), then most shared characters."""
     low = hint.lower()
-    for english, short in _ENGLISH_TITLES.items():
-        if english in low:
-            return next((d for d in documents if d.short_title == short), None)
-    if _PLAN_WORDS.search(hint):
+    translated = "".join(zh for en, zh in _ENGLISH_TITLE_WORDS.items() if re.search(en, low))
+    if translated and re.search(r"law|regulation|ordinance|rules", low):
+        hint = translated
+    elif _PLAN_WORDS.search(hint):
         plans = [d for d in documents if d.kind == "plan"]
         if plans:
             return plans[0]

@@ -13,6 +13,7 @@ from kb.catalog import Catalog, DocRecord
 from kb.embeddings import Embedder
 from kb.lexical import LexicalIndex
 from kb.model import Hit
+from kb.query_terms import document_jurisdiction, expand_for_lexical, query_jurisdictions
 from kb.references import Resolution, named_document, parse_references, resolve
 from kb.vectors import VectorIndex, VectorStoreUnavailable
 
@@ -26,6 +27,7 @@ class FusionWeights:
     lexical: float = 0.8
     bigram: float = 0.8
     named_doc_boost: float = 0.35     # the query names a document (「中小企业促进法」「规划」): prefer its clauses
+    jurisdiction_boost: float = 0.3   # the query says 青岛 / 省里 / 国家: prefer documents of that level
     dense_candidates: int = 60        # units fetched from Chroma
 
 
@@ -49,6 +51,7 @@ class HybridRetriever:
                  embedder: Embedder, weights: FusionWeights = FusionWeights()):
         self.catalog, self.vectors, self.lexical, self.embedder = catalog, vectors, lexical, embedder
         self.weights = weights
+        self._jurisdiction = {d.title: document_jurisdiction(d.title, d.issuer) for d in catalog.documents}
 
     def dense_scores(self, query: str) -> tuple[dict[str, float], dict[str, str]]:
         """Best cosine similarity per clause over its units, and the best-matching window text."""
@@ -72,9 +75,10 @@ class HybridRetriever:
         except VectorStoreUnavailable as err:  # degrade to BM25 rather than fail the user
             dense, windows = {}, {}
             notices.append(f"向量数据库暂不可用，本次仅按关键词检索。{err}")
-        lexical = self.lexical.scores(query)
-        bigram = self.lexical.bigram_scores(query)
-        fused = self._fuse(dense, lexical, bigram, named)
+        expanded = expand_for_lexical(query)
+        lexical = self.lexical.scores(expanded)
+        bigram = self.lexical.bigram_scores(expanded)
+        fused = self._fuse(dense, lexical, bigram, named, query_jurisdictions(query))
 
         ranked: list[Hit] = []
         seen: set[str] = set()
@@ -98,14 +102,17 @@ class HybridRetriever:
             dense_available=not notices, notices=notices)
 
     def _fuse(self, dense: dict[str, float], lexical: dict[str, float], bigram: dict[str, float],
-              named: DocRecord | None) -> dict[str, float]:
+              named: DocRecord | None, jurisdictions: set[str]) -> dict[str, float]:
         w = self.weights
         dn, ln, bn = _normalise(dense), _normalise(lexical), _normalise(bigram)
         out: dict[str, float] = {}
         for cid in set(dense) | set(lexical) | set(bigram):
             score = w.dense * dn.get(cid, 0.0) + w.lexical * ln.get(cid, 0.0) + w.bigram * bn.get(cid, 0.0)
-            if named is not None and self.catalog.by_id[cid].doc_title == named.title:
+            clause = self.catalog.by_id[cid]
+            if named is not None and clause.doc_title == named.title:
                 score += w.named_doc_boost
+            if jurisdictions and self._jurisdiction.get(clause.doc_title) in jurisdictions:
+                score += w.jurisdiction_boost
             out[cid] = score
         return out
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 
+from kb.compose import QUOTED_IN_CHINESE
 from kb.llm.client import LLMUnavailable, complete_chat, stream_chat
 from kb.llm.prompt import build_messages, question_language
 from kb.llm.verify import render, strip_thinking, verify_answer
@@ -23,7 +24,7 @@ StreamEvent = tuple[str, "str | Answer"]
 
 # Notices that describe the extractive answer's form rather than the question; an LLM answer
 # does not inherit them (the others — question cut, reference not found — still apply).
-EXTRACTIVE_ONLY_NOTICES = frozenset({"The answer quotes the Chinese source text; see the cited clauses."})
+EXTRACTIVE_ONLY_NOTICES = frozenset({QUOTED_IN_CHINESE})
 
 _NOTICES = {
     "zh": {
