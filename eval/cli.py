@@ -13,8 +13,6 @@ from eval.gold import GOLD_PATH, load_gold, select_split
 from eval.report import RESULTS_DIR, render_markdown, summarize, write_results
 from eval.runner import run_gold
 
-BASELINE_CACHE = "eval-baseline-embeddings.sqlite"
-
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
@@ -50,19 +48,18 @@ def build_llamaindex_baseline(kb, settings):
     """The default llama-index pipeline over the same files the kb ingests, with the kb's embedding model."""
     from ingest.readers import supported_suffixes
     from ingest.sources import discover
-    from kb.embeddings import LlamaIndexEmbedding, load_embedder
+    from kb.embed_cache import CachedEmbedder
+    from kb.embeddings import load_embedder
 
     from eval.baselines.llamaindex_default import LlamaIndexDefaultBaseline
 
     embedder = load_embedder(settings.embed_model)
-    try:   # chunks are re-embedded only when their text changes
-        from kb.embed_cache import CachedEmbedder
-        embedder = CachedEmbedder(embedder, settings.dir / BASELINE_CACHE)
-    except ImportError:
-        pass
+    # The kb's own content-addressed cache: chunks are embedded once per model and text, and a
+    # KB_EMBED_CACHE kept between CI runs makes the baseline as cheap as the kb's rebuild.
+    embedder = CachedEmbedder(embedder, settings.embed_cache_path)
     files, _ = discover(settings.sources, supported_suffixes())
     file_of_doc = {d.title: d.source for d in kb.documents()}
-    return LlamaIndexDefaultBaseline(files, LlamaIndexEmbedding(embedder), kb.clauses(), file_of_doc, top_k=5)
+    return LlamaIndexDefaultBaseline(files, embedder, kb.clauses(), file_of_doc, top_k=5)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,9 @@ class Baseline(Protocol):
     name: str    # short key in the results ("bm25", "llamaindex")
     label: str   # what the tables and the chart call it
 
+    def prepare(self, queries: list[str]) -> None:
+        """Work that is cheaper for all queries at once (batch query embeddings); may do nothing."""
+
     def case(self, question: GoldQuestion) -> Case: ...
 
 
@@ -36,6 +39,8 @@ def baseline_query(question: GoldQuestion) -> str:
 def run_baseline(baseline: Baseline, questions: Iterable[GoldQuestion],
                  skipped: set[str] = frozenset()) -> list[Case]:
     """One case per question; a question our run skipped is skipped here too."""
+    questions = list(questions)
+    baseline.prepare([baseline_query(q) for q in questions if q.expect and q.id not in skipped])
     cases = []
     for q in questions:
         if q.id in skipped:

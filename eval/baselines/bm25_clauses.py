@@ -46,6 +46,9 @@ class BM25ClauseBaseline:
         self._index.index([self._tokenize(f"{c.breadcrumb}\n{c.text}") or [""] for c in self.clauses],
                           show_progress=False)
 
+    def prepare(self, queries: list[str]) -> None:
+        """Nothing to batch: BM25 scores a query in microseconds."""
+
     def retrieve(self, query: str) -> list[Clause]:
         tokens = self._tokenize(query)
         if not tokens:
