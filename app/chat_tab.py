@@ -16,7 +16,7 @@ EXAMPLES = [
     "我想开个小公司，办执照要多久？",
     "西海岸新区重点发展哪些产业？",
     "机关、事业单位拖欠中小企业款项，法律怎么规定？",
-    "What does the plan do to help private companies get loans?",
+    "According to the plan, how long should it take to start a business in Qingdao?",
 ]
 
 _PENDING = f'<div class="kb-sources kb-empty">{esc(THINKING)}</div>'
@@ -27,7 +27,7 @@ def build_chat_tab(kb: KnowledgeBase, banner: gr.HTML) -> None:
     limit = kb.settings.max_question_chars
     conversation = gr.State(Conversation())
     chatbot = gr.Chatbot(
-        label="问答 · Ask the plan", elem_id="kb-chat", height=460,
+        label="问答 · Ask the plan", elem_id="kb-chat", height=None, min_height=320, max_height=520,
         render_markdown=False, sanitize_html=True, buttons=[], feedback_options=None,
         examples=[{"text": q} for q in EXAMPLES],
         placeholder="<b>问一问规划和相关法规</b><br>答案摘自原文并注明出处。 Answers quote the documents and cite them.",

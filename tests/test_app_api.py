@@ -143,3 +143,16 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_auth_guards_the_api_but_not_health(settings, kb):
+    locked = KnowledgeBase(settings.model_copy(update={"auth": "ann:s3cret"}))
+    with BackgroundServer(create_app(locked)) as url:
+        anonymous = httpx.get(f"{url}/api/clause", params={"ref": "专栏5"})
+        wrong = httpx.get(f"{url}/api/clause", params={"ref": "专栏5"}, auth=("ann", "nope"))
+        ok = httpx.get(f"{url}/api/clause", params={"ref": "专栏5"}, auth=("ann", "s3cret"))
+        health = httpx.get(f"{url}/api/health")
+        page_config = httpx.get(f"{url}/config")
+    assert anonymous.status_code == wrong.status_code == 401
+    assert ok.status_code == 200 and health.status_code == 200
+    assert page_config.status_code == 401   # Gradio's own login guards the page

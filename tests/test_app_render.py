@@ -135,6 +135,21 @@ def test_refusal_is_styled_as_one_and_still_lists_related_clauses():
     assert "kb-refusal" not in answer_html(Answer("q", "答[1]", False, [Citation(1, c, 0.9)]))
 
 
+def test_sources_put_the_cited_clauses_first_and_the_rest_under_related():
+    cited, other = plan_item(7), plan_item(8, title="创新融资方式")
+    html = sources_html(Answer("q", "完善融资机制。[2]", False, [Citation(1, other, 0.5), Citation(2, cited, 0.9)]))
+    assert html.index("第7条") < html.index("相关条款") < html.index("第8条")
+    assert "依据 1 个条款" in answer_html(Answer("q", "完善融资机制。[2]", False, [Citation(1, other, 0.5),
+                                                                          Citation(2, cited, 0.9)]))
+
+
+def test_search_separates_exact_matches_from_related_clauses():
+    hits = [Hit(plan_item(7), 3, ("keyword",)), Hit(plan_item(8), 0.4, ("dense",))]
+    html = search_results_html("融资", hits, {})
+    assert html.index("第7条") < html.index("其他相关条款") < html.index("第8条")
+    assert "其他相关条款" not in search_results_html("融资", hits[1:], {})
+
+
 def test_notices_are_shown_under_the_answer():
     html = answer_html(Answer("q", "答", False, [], notices=["问题过长（20000 字），已只取前 1000 字。"]))
     assert "已只取前 1000 字" in html and "kb-notices" in html

@@ -26,7 +26,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # A document an attacker might drop into source_docs/: markup in the file name and in the text.
 HOSTILE_NAME = "安全测试<img src=x onerror=alert(2)>.txt"
-HOSTILE_TEXT = """安全测试办法
+HOSTILE_TEXT = """安全测试<img src=x onerror=alert(2)>办法
 
 第一章 总则
 
@@ -102,7 +102,7 @@ def page(browser):
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     shutil.copy(ARTIFACTS / f"{name}.png", SCREENSHOTS / f"{name}.png")
 
 
@@ -153,9 +153,9 @@ def test_warm_answers_are_on_screen_within_a_second(page, app_url):
 
 def test_follow_up_empty_and_overlong_questions(page, app_url):
     page.goto(app_url)
-    ask(page, "第7条讲了什么？")
-    ask(page, "那第8条呢？")
-    expect(page.locator("#kb-sources")).to_contain_text("第8条")
+    ask(page, "政府采购要给中小企业预留多少份额？")
+    ask(page, "那小微企业呢？")   # alone this finds 第24条; with the conversation, procurement's 第2条
+    expect(page.locator("#kb-sources .kb-card").first).to_contain_text("第2条「进一步放开市场准入」")
     bubbles = page.locator("#kb-chat .kb-msg")
     count = bubbles.count()
     page.locator("#kb-question textarea").press("Enter")   # empty: nothing happens
