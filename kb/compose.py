@@ -14,6 +14,7 @@ _QUANTITY = re.compile(r"多少|几|比例|比重|占比|目标|达到|增长|�
 _DIGIT = re.compile(r"\d|[一二三四五六七八九十百千万]+(个|家|天|日|年|条|项|户|亿|万)")
 QUOTED_IN_CHINESE = "The answer quotes the Chinese source text; see the cited clauses."
 MAX_SENTENCES = 3
+REFERENCE_QUOTE_CHARS = 600
 SECONDARY_RATIO = 0.8   # a second clause is cited when its score is this close to the best
 
 
@@ -41,6 +42,29 @@ def pick_sentences(text: str, tokens: list[str], question: str, window: str | No
     return [sentences[i] for _, i in sorted(best, key=lambda x: x[1])]
 
 
+def quote_clause(text: str, title: str, limit: int = REFERENCE_QUOTE_CHARS) -> list[str]:
+    """The clause from the top, up to ``limit`` characters, without the bare title sentence.
+    Paragraph (款) and table-row breaks are kept: each returned piece ends its line with "\n"."""
+    pieces, length = [], 0
+    for line in text.splitlines():
+        sentences = split_sentences(line)
+        if not pieces and len(sentences) > 1 and sentences[0].rstrip("。") == title:
+            sentences = sentences[1:]
+        for sentence in sentences:
+            if pieces and length + len(sentence) > limit:
+                return _end_line(pieces)
+            pieces.append(sentence)
+            length += len(sentence)
+        pieces = _end_line(pieces)
+    return _end_line(pieces)
+
+
+def _end_line(pieces: list[str]) -> list[str]:
+    if pieces and not pieces[-1].endswith("\n"):
+        pieces[-1] += "\n"
+    return pieces
+
+
 def citations_for(hits: list[Hit], cited: list[Hit], top_k: int) -> list[Citation]:
     """Cited clauses first (markers 1..n), then the rest of the ranking, at least ``top_k`` in all."""
     order = cited + [h for h in hits if h not in cited]
@@ -53,8 +77,13 @@ def compose_answer(question: str, retrieval: Retrieval, refused: bool, top_k: in
         text = REFUSAL_EN if english else REFUSAL
         return Answer(question, text, True, citations_for(hits, [], top_k))
     if retrieval.reference and retrieval.reference.clauses:
-        cited = [hits[0]]
-        limit = MAX_SENTENCES
+        # A clause looked up by reference is what the user wants to read: quote it, from the top.
+        clause = hits[0].clause
+        quoted = quote_clause(clause.text, clause.title)
+        supporting = tuple(p.strip() for p in quoted)
+        citations = [Citation(c.marker, c.clause, c.score, supporting if c.clause.id == clause.id else ())
+                     for c in citations_for(hits, [hits[0]], top_k)]
+        return Answer(question, "".join(quoted).rstrip("\n") + "[1]", False, citations)
     else:
         best = hits[0].score
         cited = [hits[0]] + [h for h in hits[1:3] if h.score >= best * SECONDARY_RATIO and

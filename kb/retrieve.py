@@ -39,7 +39,8 @@ class Retrieval:
     query: str
     dense_top: float = 0.0            # best cosine similarity of any unit
     lexical_top: float = 0.0          # best raw BM25 score
-    query_tokens: list[str] = field(default_factory=list)
+    query_tokens: list[str] = field(default_factory=list)   # the question's words the corpus uses
+    raw_tokens: list[str] = field(default_factory=list)     # all its content words
     reference: Resolution | None = None
     named_doc: DocRecord | None = None
     dense_available: bool = True
@@ -98,7 +99,8 @@ class HybridRetriever:
         return Retrieval(
             hits=ranked[:top_k], query=query,
             dense_top=max(dense.values(), default=0.0), lexical_top=max(lexical.values(), default=0.0),
-            query_tokens=self.lexical.query_tokens(query), reference=resolution, named_doc=named,
+            query_tokens=self.lexical.query_tokens(query),
+            raw_tokens=self.lexical.tokenizer.tokenize(query), reference=resolution, named_doc=named,
             dense_available=not notices, notices=notices)
 
     def _fuse(self, dense: dict[str, float], lexical: dict[str, float], bigram: dict[str, float],
