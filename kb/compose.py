@@ -14,6 +14,11 @@ _QUANTITY = re.compile(r"多少|几|比例|比重|占比|目标|达到|增长|�
 _DIGIT = re.compile(r"\d|[一二三四五六七八九十百千万]+(个|家|天|日|年|条|项|户|亿|万)")
 QUOTED_IN_CHINESE = "The answer quotes the Chinese source text; see the cited clauses."
 MAX_SENTENCES = 3
+MIN_SENTENCE_CHARS = 8
+# 「…分别…」「…？…？」: the answer needs several clauses, so more of the ranking is quoted.
+_MULTI_PART = re.compile(r"分别|各自|各是|各有|各讲|两者|两条|哪两|又是|又有|[？?].+[？?]|both|respectively",
+                         re.IGNORECASE)
+MULTI_RATIO = 0.6
 REFERENCE_QUOTE_CHARS = 600
 SECONDARY_RATIO = 0.8   # a second clause is cited when its score is this close to the best
 
@@ -27,17 +32,41 @@ def _sentence_score(sentence: str, tokens: list[str], wants_number: bool, window
     return score
 
 
+def answer_sentences(text: str) -> list[tuple[str, int]]:
+    """Candidate sentences of a clause with their line number. A bare lead-in (「南村镇。」) says
+    nothing alone, so it is joined to the sentence after it on the same line (still a verbatim span)."""
+    out: list[tuple[str, int]] = []
+    for line_no, line in enumerate(text.splitlines()):
+        carry = ""
+        for sentence in split_sentences(line):
+            if len(sentence) < MIN_SENTENCE_CHARS:
+                carry += sentence
+                continue
+            out.append((carry + sentence, line_no))
+            carry = ""
+    return out
+
+
+def join_sentences(chosen: list[tuple[str, int]]) -> str:
+    """Sentences of one line run on; a new line of the clause (款, table row) starts a new line."""
+    out = ""
+    for i, (sentence, line_no) in enumerate(chosen):
+        if i and line_no != chosen[i - 1][1]:
+            out += "\n"
+        out += sentence
+    return out
+
+
 def pick_sentences(text: str, tokens: list[str], question: str, window: str | None,
-                   limit: int = MAX_SENTENCES) -> list[str]:
-    """The best sentences of one clause, in reading order. A bare title sentence (「完善融资机制。」)
-    is never chosen alone: it says nothing the citation label does not."""
-    sentences = [s for s in split_sentences(text) if len(s) >= 8]
+                   limit: int = MAX_SENTENCES) -> list[tuple[str, int]]:
+    """The best sentences of one clause (with their line numbers), in reading order."""
+    sentences = answer_sentences(text)
     if not sentences:
-        return split_sentences(text)[:1]
+        return [(s, 0) for s in split_sentences(text)[:1]]
     wants_number = bool(_QUANTITY.search(question))
-    scored = [(_sentence_score(s, tokens, wants_number, window), i) for i, s in enumerate(sentences)]
+    scored = [(_sentence_score(s, tokens, wants_number, window), i) for i, (s, _) in enumerate(sentences)]
     best = sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], x[1]))[:limit]
-    if not best:  # nothing overlaps (e.g. an English question): the clause's opening says what it is about
+    if not best:  # nothing overlaps: the clause's opening says what it is about
         best = [(0.0, 0)]
     return [sentences[i] for _, i in sorted(best, key=lambda x: x[1])]
 
@@ -84,17 +113,19 @@ def compose_answer(question: str, retrieval: Retrieval, refused: bool, top_k: in
         citations = [Citation(c.marker, c.clause, c.score, supporting if c.clause.id == clause.id else ())
                      for c in citations_for(hits, [hits[0]], top_k)]
         return Answer(question, "".join(quoted).rstrip("\n") + "[1]", False, citations)
+    best = hits[0].score
+    terms = retrieval.answer_terms
+    if _MULTI_PART.search(question):
+        cited = [hits[0]] + [h for h in hits[1:3] if h.score >= best * MULTI_RATIO]
+        limits = [2] * len(cited)
     else:
-        best = hits[0].score
-        cited = [hits[0]] + [h for h in hits[1:3] if h.score >= best * SECONDARY_RATIO and
-                             _shares_tokens(h, retrieval.query_tokens)]
-        limit = MAX_SENTENCES if len(cited) == 1 else 2
+        cited = [hits[0]] + [h for h in hits[1:3] if h.score >= best * SECONDARY_RATIO and _shares_tokens(h, terms)]
+        limits = [MAX_SENTENCES if len(cited) == 1 else 2] + [1] * (len(cited) - 1)
     parts, supporting = [], {}
-    for n, hit in enumerate(cited, start=1):
-        chosen = pick_sentences(hit.clause.text, retrieval.query_tokens, retrieval.query, hit.window,
-                                limit if n == 1 else 1)
-        supporting[hit.clause.id] = tuple(chosen)
-        parts.append("".join(chosen) + f"[{n}]")
+    for n, (hit, limit) in enumerate(zip(cited, limits), start=1):
+        chosen = pick_sentences(hit.clause.text, terms, retrieval.query, hit.window, limit)
+        supporting[hit.clause.id] = tuple(sentence for sentence, _ in chosen)
+        parts.append(join_sentences(chosen) + f"[{n}]")
     citations = [Citation(c.marker, c.clause, c.score, supporting.get(c.clause.id, ()))
                  for c in citations_for(hits, cited, top_k)]
     notices = [QUOTED_IN_CHINESE] if english else []

@@ -41,6 +41,7 @@ class Retrieval:
     lexical_top: float = 0.0          # best raw BM25 score
     query_tokens: list[str] = field(default_factory=list)   # the question's words the corpus uses
     raw_tokens: list[str] = field(default_factory=list)     # all its content words
+    answer_terms: list[str] = field(default_factory=list)   # corpus words incl. official terms it implies
     reference: Resolution | None = None
     named_doc: DocRecord | None = None
     dense_available: bool = True
@@ -100,7 +101,8 @@ class HybridRetriever:
             hits=ranked[:top_k], query=query,
             dense_top=max(dense.values(), default=0.0), lexical_top=max(lexical.values(), default=0.0),
             query_tokens=self.lexical.query_tokens(query),
-            raw_tokens=self.lexical.tokenizer.tokenize(query), reference=resolution, named_doc=named,
+            raw_tokens=self.lexical.tokenizer.tokenize(query),
+            answer_terms=self.lexical.query_tokens(expanded), reference=resolution, named_doc=named,
             dense_available=not notices, notices=notices)
 
     def _fuse(self, dense: dict[str, float], lexical: dict[str, float], bigram: dict[str, float],
