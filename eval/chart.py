@@ -35,9 +35,9 @@ def write_chart(summary: dict, path: Path) -> Path:
     groups = [g for g in summary[OURS] if g != "unanswerable"]
     with plt.rc_context(rc):
         fig, axes = plt.subplots(2, 2, figsize=(14, 9), constrained_layout=True)
-        for ax, metric in zip(axes.flat, ("hit@1", "hit@5", "mrr")):
+        for ax, (metric, title) in zip(axes.flat, (("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr", "MRR"))):
             _bars(ax, np, groups, [(name, [s.get(g, {}).get(metric) for g in groups]) for _, name, s in systems],
-                  label, f"{metric} by question type")
+                  label, f"{title} by question type")
         answer_metrics = ("fact_recall", "citation_precision", "citation_recall", "faithfulness")
         ours = summary[OURS]
         _bars(axes.flat[3], np, groups, [(m, [ours[g].get(m) for g in groups]) for m in answer_metrics],
@@ -64,9 +64,10 @@ def _bars(ax, np, groups, series, label, title):
                             ha="center", va="bottom", fontsize=6, rotation=90, xytext=(0, 2),
                             textcoords="offset points")
     ax.set_xticks(x, [label(g) for g in groups], fontsize=8)
-    ax.set_ylim(0, 1.15)
+    ax.set_ylim(0, 1.3)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_title(title)
-    ax.legend(fontsize=7, loc="lower left")
+    ax.legend(fontsize=7, loc="upper center", ncol=len(series), frameon=False)
     ax.grid(axis="y", alpha=0.3)
 
 

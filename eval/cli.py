@@ -15,7 +15,8 @@ from eval.runner import run_gold
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m eval", description="Run the gold questions through the kb and two "
+                                "baselines, write eval/results (tables, per-question file, chart), optionally gate.")
     p.add_argument("--split", choices=("dev", "test", "all"), default="all",
                    help="which gold questions to run (tune on dev only)")
     p.add_argument("--kb", type=Path, help="knowledge-base folder (default: KB_DIR or .kb)")

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from eval.targets import dedupe_refs, matches_any, rank_matches, target_matches
 
 _MARKER_GROUP = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]*")
+# A sentence ends at 。！？； (or a lead-in's ：, a unit of its own) plus any [n] markers right after it.
+_SENTENCE = re.compile(r"[^。！？!?；;：:\n]+[。！？!?；;：:]*(?:\s*\[\d+(?:\s*[,，、]\s*\d+)*\])*")
 _EDGE = "\"'“”‘’「」『』()（）:：,，、。！？!?；;*-•·#>|"
 _BULLET = re.compile(r"^(?:[-*•·>#]+|\d+[.、)]|[（(]\d+[)）])\s*")
 

@@ -93,22 +93,8 @@ def render_markdown(summary: dict, cases: Sequence[Case], questions: Mapping[str
                      for g, r in ours.items()])
     lines += ["", "cite P/R: citations whose [n] marker is in the answer; facts: key facts verbatim in the answer; "
               "faithful: every sentence of an extractive answer found in its cited clause.", ""]
-    lines += ["## Baselines (same run, same questions)", ""]
-    header = ["type", "ours hit@1"]
-    for b in summary["baselines"].values():
-        header += [f"{b['label']} {_HEADERS[m]}" for m in RETRIEVAL_METRICS]
-    header += [f"ours ÷ {b['label']} hit@1" for b in summary["baselines"].values()]
-    rows = []
-    for g, r in ours.items():
-        row = [g, fmt(r["hit@1"])]
-        for b in summary["baselines"].values():
-            row += [fmt(b["scores"].get(g, {}).get(m)) for m in RETRIEVAL_METRICS]
-        row += [fmt(summary["ratios"][k].get(g), 2) + "×" if summary["ratios"][k].get(g) else "–"
-                for k in summary["baselines"]]
-        rows.append(row)
-    lines += _table(header, rows)
-    lines += ["", "Baselines have no answer text, so only retrieval metrics apply; unanswerable questions "
-              "have no target and count in no retrieval metric.", ""]
+    if summary["baselines"]:
+        lines += _baseline_section(summary)
     failing = [(c, verdict(c)[1]) for c in cases if verdict(c)[0] is False]
     if failing:
         lines += ["## Failing questions", ""]
@@ -120,6 +106,28 @@ def render_markdown(summary: dict, cases: Sequence[Case], questions: Mapping[str
         lines.append(f"- {note}")
     return "\n".join(lines).rstrip() + "\n"
 
+
+def _baseline_section(summary: dict) -> list[str]:
+    """hit@1 side by side with the ratios, then each system's full retrieval table."""
+    ours, baselines = summary[OURS], summary["baselines"]
+    lines = ["## Baselines (same run, same questions)", ""]
+    header = ["type", "ours hit@1", *(f"{b['label']} hit@1" for b in baselines.values()),
+              *(f"ours ÷ {b['label']}" for b in baselines.values())]
+    rows = []
+    for g, r in ours.items():
+        ratios = [summary["ratios"][k].get(g) for k in baselines]
+        rows.append([g, fmt(r["hit@1"]), *(fmt(b["scores"].get(g, {}).get("hit@1")) for b in baselines.values()),
+                     *(f"{x:.2f}×" if x else "–" for x in ratios)])
+    lines += _table(header, rows) + [""]
+    for label, table in [("ours", ours), *((b["label"], b["scores"]) for b in baselines.values())]:
+        lines += [f"### {label}", ""]
+        lines += _table(["type", "n", *(_HEADERS[m] for m in RETRIEVAL_METRICS)],
+                        [[g, str(r["n"]), *(fmt(r.get(m)) for m in RETRIEVAL_METRICS)] for g, r in table.items()])
+        lines.append("")
+    return lines + ["Baselines have no answer text, so only retrieval metrics apply; unanswerable questions "
+                    "have no target and count in no retrieval metric. Follow-ups are searched with the earlier "
+                    "user turns prepended. A llama-index chunk hits a target when it comes from the target's "
+                    "file and contains the target clause's opening (whitespace and punctuation aside).", ""]
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")

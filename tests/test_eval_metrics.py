@@ -155,6 +155,19 @@ def test_answer_sentences_strip_markers_and_bullets():
         ("加大财政贴息力度", [1]), ("支持担保", [2])]
 
 
+def test_markers_after_the_full_stop_belong_to_the_sentence_before():
+    assert answer_sentences("加大贴息力度。[1]\n支持担保。[2][3]") == [("加大贴息力度", [1]), ("支持担保", [2, 3])]
+
+
+def test_a_lead_in_and_its_list_item_are_checked_separately():
+    law = "有下列情形之一的，依法追究责任：（一）拖延验收；（二）要求施工单位垫资建设。"
+    refs = [ref("保障中小企业款项支付条例", marker=1, text=law, article=30, id="a")]
+    spliced = case(expect=({"doc": "保障中小企业款项支付条例", "article": 30},), refs=refs,
+                   answer="有下列情形之一的，依法追究责任：（二）要求施工单位垫资建设。[1]")
+    glued = case(expect=spliced.expect, refs=refs, answer="拖延验收要求施工单位垫资建设。[1]")
+    assert [r["value"] for r in faithfulness([spliced, glued])["per_question"]] == [1.0, 0.0]
+
+
 def test_faithful_when_every_sentence_is_in_its_cited_clause():
     refs = [ref(item=7, marker=1, text=TEXT7, id="a"), ref("中小企业促进法", article=40, marker=2, text=TEXT40, id="b")]
     good = case(refs=refs, answer="加大财政贴息力度，对符合条件的小微企业贷款给予贴息。[1]\n"
