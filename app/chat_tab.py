@@ -56,12 +56,14 @@ def build_chat_tab(kb: KnowledgeBase, banner: gr.HTML) -> None:
 
     outputs = [chatbot, sources, conversation, banner]
     # One answer at a time across all sessions; later questions wait in Gradio's queue.
-    chat = dict(concurrency_limit=1, concurrency_id="chat", show_progress="minimal")
-    # The answering event is registered before the clearing one, so it captures the text first.
+    # trigger_mode="multiple": Gradio's default ("once") would drop a question asked while one is pending.
+    chat = dict(concurrency_limit=1, concurrency_id="chat", show_progress="minimal", trigger_mode="multiple")
+    # The answering event is registered first, so it captures the text before the box is emptied.
+    # Emptying happens in the browser: a server round trip could land after the user typed again.
     question.submit(respond, [question, conversation], outputs, api_name="chat", **chat)
     send.click(respond, [question, conversation], outputs, api_visibility="private", **chat)
     for trigger in (question.submit, send.click):
-        trigger(lambda: "", None, question, queue=False, api_visibility="private")
+        trigger(None, None, question, js="() => ''", queue=False, api_visibility="private")
     chatbot.example_select(respond_example, [conversation], outputs, api_visibility="private", **chat)
     def reset():
         return [], sources_html(None), Conversation()

@@ -30,8 +30,8 @@ def query_terms(query: str) -> list[str]:
 
     Single CJK characters are dropped: highlighting every 的 or 和 helps nobody.
     """
-    terms = {t for t in _TERM_SPLIT.split(query.strip()) if len(t) >= 2}
-    return sorted(terms, key=len, reverse=True)
+    terms = dict.fromkeys(t for t in _TERM_SPLIT.split(query.strip()) if len(t) >= 2)
+    return sorted(terms, key=len, reverse=True)   # stable: equal lengths keep query order
 
 
 def find_spans(text: str, needles: Iterable[str]) -> list[tuple[int, int]]:

@@ -92,7 +92,7 @@ def test_matching_happens_before_escaping_so_ampersands_still_match():
 
 
 def test_query_terms_split_on_cjk_punctuation_and_drop_single_characters():
-    assert query_terms("专精特新，小微企业 的") == ["小微企业", "专精特新"]
+    assert query_terms("专精特新，小微企业 的 专精特新 SME") == ["专精特新", "小微企业", "SME"]
     assert query_terms("  ") == []
 
 

@@ -169,12 +169,14 @@ def test_follow_up_empty_and_overlong_questions(page, app_url):
 def test_a_second_question_while_answering_is_queued(page, app_url):
     page.goto(app_url)
     box = page.locator("#kb-question textarea")
-    box.fill("第7条")
+    box.fill(QUESTION)
     box.press("Enter")
-    box.fill("专栏5")
+    box.fill("专栏5列出了哪些民营孵化器建设项目？")   # typed at once, while the first is answered
     box.press("Enter")
     expect(page.locator("#kb-chat .kb-answer:not(.kb-streaming)")).to_have_count(2)
-    expect(page.locator("#kb-chat .kb-question")).to_have_count(2)
+    expect(page.locator("#kb-chat .kb-question")).to_have_text([QUESTION, "专栏5列出了哪些民营孵化器建设项目？"])
+    expect(page.locator("#kb-chat .kb-answer").last).to_contain_text("华夏基石")
+    expect(page.locator("#kb-sources .kb-card").first).to_contain_text("专栏5")
 
 
 def test_a_copy_button_copies_the_citation(browser, app_url):
