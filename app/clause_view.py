@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from ingest.model import Clause
 from ingest.numerals import int_to_cn_numeral
-from app.markup import esc, highlight, text_block
+from app.markup import esc, highlight
 
 
 def citation_text(clause: Clause) -> str:
@@ -81,18 +81,3 @@ def clause_card(clause: Clause, *, summary_html: str = "", marker: int | None = 
         f'{page}<span class="kb-summary">{summary_html}</span></summary>'
         f'{clause_text_html(clause, terms=terms, supporting=supporting)}{citation_line(clause)}</details>'
     )
-
-
-def clause_panel(clause: Clause) -> str:
-    """A clause shown on its own (a direct lookup): label, place in the document, text, citation."""
-    place = " › ".join(x for x in (f"《{clause.doc_title}》",
-                                   chapter_name(clause.chapter, clause.chapter_title) if clause.chapter else "",
-                                   section_name(clause.section, clause.section_title)) if x)
-    return (f'<div class="kb-panel" data-clause-id="{esc(clause.id)}">'
-            f'<div class="kb-panel-head">{esc(short_name(clause))}</div>'
-            f'<div class="kb-place">{esc(place)} · {esc(page_text(clause))}</div>'
-            f'{clause_text_html(clause)}{citation_line(clause)}</div>')
-
-
-def plain_paragraph(text: str, css_class: str = "kb-note") -> str:
-    return f'<div class="{esc(css_class)}">{text_block(text)}</div>'

@@ -11,7 +11,7 @@ from app.markup import count_matches, esc, highlight, query_terms, snippet
 ALL_CHAPTERS = 0
 _EXACT = {"reference", "keyword"}   # hits found by reference or literal words, listed first by kb
 _RETRIEVER_NAMES = {"reference": "引用定位 reference", "keyword": "关键词 keyword",
-                    "lexical": "词项 lexical", "dense": "语义 semantic"}
+                    "lexical": "词项 lexical", "bigram": "字词 bigram", "dense": "语义 semantic"}
 
 
 def chapter_choices(clauses: list[Clause], one_document: bool) -> list[tuple[str, int]]:
@@ -37,7 +37,7 @@ def _hit_card(hit: Hit, terms: list[str], open_: bool) -> str:
     meta = [found] if found else []
     if matches:
         meta.append(f"{matches} 处匹配 · {matches} match(es)")
-    excerpt = hit.window or snippet(clause.text, terms, 90)
+    excerpt = snippet(hit.window or clause.text, terms, 120)
     summary = (f'<span class="kb-excerpt">{highlight(excerpt, terms)}</span>'
                f'<span class="kb-hit-meta">{esc(" · ".join(meta))}</span>')
     return clause_card(clause, summary_html=summary, terms=terms, open_=open_, show_page=False)

@@ -32,6 +32,9 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     app = FastAPI(title=TITLE, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
     app.include_router(api_router(kb))
     blocks = build_blocks(kb)
+    # Gradio's queue imports pandas for its event statistics on the first event; pay that now,
+    # not in the first visitor's answer time.
+    import pandas  # noqa: F401
     blocks.queue(default_concurrency_limit=4)
     return gr.mount_gradio_app(
         app, blocks, path="/", auth=parse_auth(kb.settings.auth), footer_links=["api"],
