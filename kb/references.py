@@ -46,7 +46,7 @@ def parse_references(text: str) -> list[Reference]:
         if not g:
             continue
         num = lambda k: cn_numeral_to_int(g[k]) if k in g else None  # noqa: E731
-        hint = text[max(0, m.start() - 24):m.start()] + (text[m.end():m.end() + 40] if "en_art" in g else "")
+        hint = text[max(0, m.start() - 24):m.start()] + (text[m.end():m.end() + 80] if "en_art" in g else "")
         refs.append(Reference(
             raw=m.group(0), doc_hint=hint,
             chapter=num("ch") or num("ch2"), section=num("sec") or num("sec2"),
@@ -70,7 +70,7 @@ def named_document(hint: str, documents: list[DocRecord]) -> DocRecord | None:
     """The document a phrase names: the longest shared run with a title (≥ 4 characters), then most shared characters."""
     low = hint.lower()
     translated = "".join(zh for en, zh in _ENGLISH_TITLE_WORDS.items() if re.search(en, low))
-    if translated and re.search(r"law|regulation|ordinance|rules", low):
+    if translated and re.search(r"\blaw\b|regul|ordinance|rules", low):
         hint = translated
     elif _PLAN_WORDS.search(hint):
         plans = [d for d in documents if d.kind == "plan"]

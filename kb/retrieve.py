@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kb.answer_types import AnswerType, asked_types, has_value
+from ingest.model import Clause
 from kb.catalog import Catalog, DocRecord
 from kb.embeddings import Embedder
 from kb.lexical import LexicalIndex
@@ -28,6 +30,7 @@ class FusionWeights:
     bigram: float = 0.8
     named_doc_boost: float = 0.35     # the query names a document (「中小企业促进法」「规划」): prefer its clauses
     jurisdiction_boost: float = 0.3   # the query says 青岛 / 省里 / 国家: prefer documents of that level
+    answer_type_boost: float = 0.5    # 「多久」「多少钱」: prefer clauses that hold a value of that kind
     dense_candidates: int = 60        # units fetched from Chroma
 
 
@@ -44,6 +47,7 @@ class Retrieval:
     answer_terms: list[str] = field(default_factory=list)   # corpus words incl. official terms it implies
     reference: Resolution | None = None
     named_doc: DocRecord | None = None
+    topical: list[Clause] = field(default_factory=list)    # best clauses by topic alone (no answer-type prior)
     dense_available: bool = True
     notices: list[str] = field(default_factory=list)
 
@@ -80,7 +84,9 @@ class HybridRetriever:
         expanded = expand_for_lexical(query)
         lexical = self.lexical.scores(expanded)
         bigram = self.lexical.bigram_scores(expanded)
-        fused = self._fuse(dense, lexical, bigram, named, query_jurisdictions(query))
+        types = asked_types(query)
+        fused = self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), types)
+        topical = fused if not types else self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), [])
 
         ranked: list[Hit] = []
         seen: set[str] = set()
@@ -103,10 +109,11 @@ class HybridRetriever:
             query_tokens=self.lexical.query_tokens(query),
             raw_tokens=self.lexical.tokenizer.tokenize(query),
             answer_terms=self.lexical.query_tokens(expanded), reference=resolution, named_doc=named,
+            topical=[self.catalog.by_id[c] for c in sorted(topical, key=lambda c: -topical[c])[:5]],
             dense_available=not notices, notices=notices)
 
     def _fuse(self, dense: dict[str, float], lexical: dict[str, float], bigram: dict[str, float],
-              named: DocRecord | None, jurisdictions: set[str]) -> dict[str, float]:
+              named: DocRecord | None, jurisdictions: set[str], types: list[AnswerType]) -> dict[str, float]:
         w = self.weights
         dn, ln, bn = _normalise(dense), _normalise(lexical), _normalise(bigram)
         out: dict[str, float] = {}
@@ -117,6 +124,8 @@ class HybridRetriever:
                 score += w.named_doc_boost
             if jurisdictions and self._jurisdiction.get(clause.doc_title) in jurisdictions:
                 score += w.jurisdiction_boost
+            if types and all(has_value(clause.text, t) for t in types):
+                score += w.answer_type_boost
             out[cid] = score
         return out
 

@@ -1,0 +1,39 @@
+"""Shared fixtures: real documents, a real knowledge base (bundled model, embedded Chroma) per session."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")   # nothing in the tests may reach a model hub
+
+from ingest.sources import PROJECT_SOURCES, SHARED_RELATED  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+PLAN_TXT = PROJECT_SOURCES / "青岛市十四五民营经济和中小企业发展规划.txt"
+PLAN_TITLE = "青岛市“十四五”民营经济和中小企业发展规划"
+HAS_RELATED = SHARED_RELATED.is_dir()
+needs_related = pytest.mark.skipif(not HAS_RELATED, reason=f"related laws not found at {SHARED_RELATED} "
+                                   "(a fresh machine without ../shared)")
+
+
+@pytest.fixture(scope="session")
+def embed_cache(tmp_path_factory) -> Path:
+    """One embedding cache for the whole session: each text is embedded once, whatever KB uses it."""
+    return tmp_path_factory.mktemp("embed-cache") / "embeddings.sqlite"
+
+
+@pytest.fixture(scope="session")
+def full_sources() -> list[Path]:
+    return [PROJECT_SOURCES] + ([SHARED_RELATED] if HAS_RELATED else [])
+
+
+@pytest.fixture(scope="session")
+def kb(tmp_path_factory, embed_cache, full_sources):
+    """The real knowledge base over every available document, built once per session."""
+    from kb import KnowledgeBase, Settings
+
+    settings = Settings(dir=tmp_path_factory.mktemp("kb"), sources=full_sources, embed_cache=embed_cache)
+    return KnowledgeBase.open(settings, progress=False)
