@@ -32,19 +32,22 @@ class AskRequest(BaseModel):
     history: list[HistoryMessage] | None = None
 
 
+_EXPECTED = {"string_type": ("字符串", "string"), "list_type": ("数组", "array"),
+             "model_type": ("对象", "object"), "dict_type": ("对象", "object")}
+
+
 def _explain(err: ValidationError) -> str:
-    """One line per problem, naming the field: ``question: 必须是字符串 / must be a string``."""
+    """One line per problem, naming the field: ``question: 类型错误，应为字符串 / wrong type, expected string``."""
     lines = []
     for e in err.errors():
         where = ".".join(str(p) for p in e["loc"]) or "body"
         if e["type"] == "missing":
             what = "缺少此字段 / field is required"
-        elif e["type"] in ("string_type", "list_type", "model_type", "dict_type"):
-            expected = {"string_type": "字符串 string", "list_type": "数组 array",
-                        "model_type": "对象 object", "dict_type": "对象 object"}[e["type"]]
-            what = f"类型错误，应为{expected} / wrong type, expected {expected.split()[1]}"
+        elif e["type"] in _EXPECTED:
+            zh, en = _EXPECTED[e["type"]]
+            what = f"类型错误，应为{zh} / wrong type, expected {en}"
         elif e["type"] == "literal_error":
-            what = "只能是 \"user\" 或 \"assistant\" / must be \"user\" or \"assistant\""
+            what = '只能是 "user" 或 "assistant" / must be "user" or "assistant"'
         else:
             what = e["msg"]
         lines.append(f"{where}: {what}")

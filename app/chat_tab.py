@@ -65,6 +65,7 @@ def build_chat_tab(kb: KnowledgeBase, banner: gr.HTML) -> None:
     for trigger in (question.submit, send.click):
         trigger(None, None, question, js="() => ''", queue=False, api_visibility="private")
     chatbot.example_select(respond_example, [conversation], outputs, api_visibility="private", **chat)
+
     def reset():
         return [], sources_html(None), Conversation()
 

@@ -11,10 +11,17 @@ from app.failures import describe_failure
 
 @dataclass
 class Turn:
-    question: str
+    question: str                 # as sent to kb, already cut to the length limit
     answer: Answer | None = None
     partial: str = ""
     error: str | None = None
+    pasted_chars: int = 0         # length before cutting, when the paste was too long
+
+    @property
+    def shown_question(self) -> str:
+        if not self.pasted_chars:
+            return self.question
+        return f"{self.question}…（已截断，原文 {self.pasted_chars} 字 · cut）"
 
 
 @dataclass
@@ -37,7 +44,7 @@ class Conversation:
         """What the chatbot shows: escaped HTML for every bubble."""
         out: list[dict] = []
         for t in self.turns:
-            out.append({"role": "user", "content": question_html(t.question)})
+            out.append({"role": "user", "content": question_html(t.shown_question)})
             if t.error:
                 body = error_html(t.error)
             elif t.answer is not None:
@@ -55,10 +62,10 @@ class Conversation:
         return None
 
 
-def shown_question(question: str, limit: int) -> str:
-    """The question as the bubble shows it: an over-long paste is cut (kb cuts it the same way)."""
+def new_turn(question: str, limit: int) -> Turn:
+    """A turn for ``question``, cut the way kb cuts it (whitespace collapsed, ``limit`` characters)."""
     q = " ".join(question.split())
-    return q if len(q) <= limit else q[:limit] + f"…（已截断，原文 {len(q)} 字 · cut）"
+    return Turn(q[:limit], pasted_chars=len(q) if len(q) > limit else 0)
 
 
 def ask(kb: KnowledgeBase, conversation: Conversation, question: str, limit: int) -> Iterator[Turn]:
@@ -68,7 +75,7 @@ def ask(kb: KnowledgeBase, conversation: Conversation, question: str, limit: int
     error instead of raising.
     """
     history = conversation.history()
-    turn = Turn(shown_question(question, limit))
+    turn = new_turn(question, limit)
     conversation.turns.append(turn)
     yield turn
     try:

@@ -32,13 +32,16 @@ def run_search(kb: KnowledgeBase, query: str, doc_title: str, chapter: int | Non
 
 
 def build_search_tab(kb: KnowledgeBase, banner: gr.HTML) -> None:
-    documents = kb.documents()
+    try:
+        documents, clauses = kb.documents(), kb.clauses()
+    except Exception:  # noqa: BLE001 - an unreadable index: the banner says so, the filters stay empty
+        documents, clauses = [], []
     doc_choices = [("全部文件 All documents", ALL_DOCUMENTS)] + [(f"《{d.short_title}》", d.title) for d in documents]
     with gr.Row(equal_height=True):
         query = gr.Textbox(label="引用或关键词 · Reference or keywords", scale=5, elem_id="kb-search-query",
                            placeholder="第7条、专栏5、中小企业促进法第十条、专精特新")
         doc = gr.Dropdown(doc_choices, value=ALL_DOCUMENTS, label="文件 Document", scale=3, elem_id="kb-search-doc")
-        chapter = gr.Dropdown(chapter_choices(kb.clauses(), False), value=ALL_CHAPTERS, label="章 Chapter",
+        chapter = gr.Dropdown(chapter_choices(clauses, False), value=ALL_CHAPTERS, label="章 Chapter",
                               scale=2, elem_id="kb-search-chapter")
         go = gr.Button("检索 Search", variant="primary", scale=1, elem_id="kb-search-go")
     results = gr.HTML(search_results_html("", [], {}), elem_id="kb-search-results", js_on_load=None)

@@ -11,7 +11,7 @@ from kb.model import Answer, Citation, Hit
 from app.about_view import about_html
 from app.chat_view import answer_html, question_html, sources_html
 from app.clause_view import citation_text, clause_card, short_name
-from app.conversation import Conversation, Turn, shown_question
+from app.conversation import Conversation, Turn, new_turn
 from app.failures import banner_html, health_problem
 from app.markup import esc, find_spans, highlight, mark_citations, query_terms, snippet
 from app.search_view import chapter_choices, document_counts, search_results_html
@@ -200,9 +200,14 @@ def test_conversation_history_holds_finished_turns_as_plain_text():
     assert "kb-streaming" in conv.messages()[-1]["content"]
 
 
-def test_a_huge_paste_is_cut_for_display_with_a_note():
-    shown = shown_question("字" * 20000, 1000)
-    assert shown.startswith("字" * 1000) and "已截断" in shown and len(shown) < 1100
+def test_a_huge_paste_is_cut_with_a_note_but_history_keeps_the_plain_question():
+    turn = new_turn("字" * 20000, 1000)
+    assert turn.question == "字" * 1000
+    assert turn.shown_question.startswith("字" * 1000) and "原文 20000 字" in turn.shown_question
+    turn.answer = Answer(turn.question, "答", True, [])
+    assert Conversation([turn]).history()[0]["content"] == "字" * 1000
+    assert "已截断" in Conversation([turn]).messages()[0]["content"]
+    assert new_turn("  第7条\n讲什么 ", 1000) == Turn("第7条 讲什么")
 
 
 def test_banner_escapes_the_error_and_health_problem_reads_health():
