@@ -31,7 +31,7 @@ def check_gate(summary: dict, thresholds: dict[str, dict]) -> list[str]:
         if value is None:
             failures.append(f"{rule['metric']}: not measured (no question it applies to)")
         elif "min" in rule and value < rule["min"]:
-            failures.append(f"{rule['metric']} = {value:.3f} < {rule['min']} (minimum)")
+            failures.append(f"{rule['metric']} = {value:.3g} < {rule['min']} (minimum)")
         elif "max" in rule and value > rule["max"]:
-            failures.append(f"{rule['metric']} = {value:.3f} > {rule['max']} (maximum)")
+            failures.append(f"{rule['metric']} = {value:.3g} > {rule['max']} (maximum)")
     return failures

@@ -140,7 +140,8 @@ def question_record(case: Case, question: GoldQuestion | None, baselines: Mappin
         "id": case.id, "type": case.type, "split": question.split if question else None,
         "question": question.question if question else None, "skipped": case.skipped,
         "passed": passed, "reasons": reasons, "refused": case.refused, "answer": case.answer,
-        "mode": case.mode, "latency_ms": round(case.latency_ms, 1), "rank": first_hit_rank(case),
+        "mode": case.mode, "notices": case.extra.get("notices") or [],
+        "latency_ms": round(case.latency_ms, 1), "rank": first_hit_rank(case),
         "citations": [{"marker": r.get("marker"), "label": r.get("label"), "id": r.get("id"),
                        "score": r.get("score"), "hit": h}
                       for r, h in zip(case.refs, _hits_per_ref(case))],

@@ -129,31 +129,43 @@ def coverage_problems(questions: Sequence[GoldQuestion], plan: Document | None) 
     return out
 
 
-def target_problems(questions: Sequence[GoldQuestion], documents: Sequence[Document]) -> tuple[list[str], list[str]]:
-    """Targets that name nothing in the parsed documents, and facts absent from their target clauses.
+def clause_fact_text(clause: Clause) -> str:
+    """What a fact is looked up in: the clause's title (a box's or section's heading) and its text."""
+    return normalize_text(f"{clause.title}\n{clause.text}")
 
-    Returns (problems, unverified): targets of documents that are not loaded are only listed.
+
+def target_problems(questions: Sequence[GoldQuestion], documents: Sequence[Document]) -> tuple[list[str], list[str]]:
+    """Targets that name nothing in the parsed documents, and facts that are not where GOLD.md puts them.
+
+    Alternatives (every type but ``multi``): every fact is in every target, so whichever one the
+    system cites, the facts can be found. ``multi``: every fact is in some target and every target
+    supplies a fact. Returns (problems, unverified): targets of documents not loaded are only listed.
     """
     clauses_of: dict[str, list[Clause]] = {}
     for doc in documents:
         clauses_of.setdefault(doc_short_title(doc.title, doc.kind), []).extend(doc.clauses)
     problems, unverified = [], []
     for q in questions:
-        texts, absent = [], False
+        texts: list[tuple[dict, str]] = []
         for t in q.expect:
             if t.get("doc") not in clauses_of:
-                absent = True
                 unverified.append(f"{q.id}: {t.get('doc')} is not loaded")
                 continue
             found = resolve_target(t, clauses_of[t["doc"]])
             if not found:
                 problems.append(f"{q.id}: target {t} names no clause")
-            texts += [normalize_text(c.text) for c in found]
-        if q.type == "multi" or absent or not texts:
+            texts.append((t, "\n".join(clause_fact_text(c) for c in found)))
+        if len(texts) < len(q.expect) or not q.facts:
             continue
-        for fact in q.facts:
-            if not any(normalize_text(fact) in text for text in texts):
-                problems.append(f"{q.id}: fact {fact!r} is not in its target clauses' text")
+        facts = [(f, normalize_text(f)) for f in q.facts]
+        if q.type == "multi":
+            problems += [f"{q.id}: fact {f!r} is in none of its targets" for f, nf in facts
+                         if not any(nf in text for _, text in texts)]
+            problems += [f"{q.id}: target {t} supplies none of the facts" for t, text in texts
+                         if not any(nf in text for _, nf in facts)]
+        else:
+            problems += [f"{q.id}: fact {f!r} is not in target {t}" for f, nf in facts
+                         for t, text in texts if nf not in text]
     return problems, unverified
 
 

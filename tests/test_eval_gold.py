@@ -122,7 +122,7 @@ def test_missing_targets_and_misplaced_facts_are_reported():
            row(id="q003", expect=[{"doc": "中小企业促进法", "article": 10}])]
     problems, unverified = target_problems(bad, plan)
     assert any(p.startswith("q001") and "names no clause" in p for p in problems)
-    assert any(p.startswith("q002") and "not in its target" in p for p in problems)
+    assert any(p.startswith("q002") and "is not in target" in p for p in problems)
     assert unverified == ["q003: 中小企业促进法 is not loaded"]
 
 
@@ -138,3 +138,19 @@ def test_validate_gold_without_documents_checks_schema_and_counts_only():
     assert not report.ok and report.unverified == []
     assert report.counts["total"] == 1
     assert not any("names no clause" in p for p in report.problems)
+
+
+def test_alternatives_must_each_hold_every_fact_and_multi_targets_each_supply_one():
+    plan = [d for d in documents() if d.kind == "plan"]
+    seven_or_eight = [{"doc": "规划", "item": 7}, {"doc": "规划", "item": 8}]
+    alternatives = row(id="q001", expect=seven_or_eight, facts=["贴息"])
+    multi = row(id="q002", type="multi", expect=seven_or_eight, facts=["贴息"])
+    problems, _ = target_problems([alternatives, multi], plan)
+    assert problems == ["q001: fact '贴息' is not in target {'doc': '规划', 'item': 8}",
+                        "q002: target {'doc': '规划', 'item': 8} supplies none of the facts"]
+
+
+def test_a_box_heading_counts_as_its_text():
+    plan = [d for d in documents() if d.kind == "plan"]
+    problems, _ = target_problems([row(expect=[{"doc": "规划", "box": 7}], facts=["服务贸易特色发展指引"])], plan)
+    assert problems == []
