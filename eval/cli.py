@@ -36,7 +36,7 @@ def build_baselines(kb, settings) -> tuple[list, list[str]]:
     """Both baselines, or as many as could be built, and a note per one that could not."""
     from eval.baselines.bm25_clauses import BM25ClauseBaseline
 
-    baselines, notes = [BM25ClauseBaseline(kb.clauses(), top_k=settings.top_k)], []
+    baselines, notes = [BM25ClauseBaseline(kb.clauses(), top_k=5)], []
     try:
         baselines.append(build_llamaindex_baseline(kb, settings))
     except Exception as err:   # a broken baseline is reported, never allowed to hide our own numbers
@@ -63,6 +63,21 @@ def build_llamaindex_baseline(kb, settings):
     return LlamaIndexDefaultBaseline(files, embedder, kb.clauses(), file_of_doc, top_k=5)
 
 
+def run_baselines(kb, settings, questions, skipped: set[str], timings: dict) -> tuple[dict, list[str]]:
+    """{name: (label, cases)} for every baseline that could be built, and notes on the rest."""
+    t0 = time.perf_counter()
+    built, notes = build_baselines(kb, settings)
+    timings["baselines_build_s"] = time.perf_counter() - t0
+    results = {}
+    for b in built:
+        t1 = time.perf_counter()
+        results[b.name] = (b.label, run_baseline(b, questions, skipped))
+        timings[f"{b.name}_s"] = time.perf_counter() - t1
+        if hasattr(b, "unfindable_clauses") and (lost := b.unfindable_clauses()):
+            notes.append(f"{b.label}: {len(lost)} clauses have an opening found in no chunk: {lost[:5]}")
+    return results, notes
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.gate and args.split != "all":
@@ -80,18 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     cases = run_gold(kb, questions, on_progress=lambda i, n: i % 50 == 0 and _log(f"  {i}/{n} questions"))
     timings = {"open_kb_s": t0 - started, "ours_s": time.perf_counter() - t0}
     skipped = {c.id for c in cases if c.skipped}
-    baselines, baseline_cases, notes = {}, {}, []
-    if not args.no_baselines:
-        t1 = time.perf_counter()
-        built, notes = build_baselines(kb, settings)
-        timings["baselines_build_s"] = time.perf_counter() - t1
-        for b in built:
-            t2 = time.perf_counter()
-            baseline_cases[b.name] = run_baseline(b, questions, skipped)
-            baselines[b.name] = (b.label, baseline_cases[b.name])
-            timings[f"{b.name}_s"] = time.perf_counter() - t2
-            if hasattr(b, "unfindable_clauses") and (lost := b.unfindable_clauses()):
-                notes.append(f"{b.label}: {len(lost)} clauses have an opening found in no chunk: {lost[:5]}")
+    baselines, notes = ({}, []) if args.no_baselines else run_baselines(kb, settings, questions, skipped, timings)
+    baseline_cases = {name: cs for name, (_, cs) in baselines.items()}
     timings["wall_time_s"] = time.perf_counter() - started
     summary = summarize(cases, baselines, split=args.split, embed_model=kb.embed_model,
                         wall_time_s=round(timings["wall_time_s"], 1),

@@ -44,6 +44,7 @@ def case_from_answer(question: GoldQuestion, answer: dict, latency_ms: float,
                 answer=answer.get("answer") or "", refused=bool(answer.get("refused")), refs=refs,
                 latency_ms=latency_ms, mode=answer.get("mode") or "extractive",
                 extra={"verified": answer.get("verified"), "notices": answer.get("notices") or [],
+                       "error": answer.get("error"),
                        "kb_latency_ms": answer.get("latency_ms")})
 
 
@@ -59,9 +60,12 @@ def run_gold(kb, questions: list[GoldQuestion],
             cases.append(skipped_case(q, missing))
         else:
             start = time.perf_counter()
-            answer = kb.answer(q.question, list(q.history) or None)
+            try:
+                answer = kb.answer(q.question, list(q.history) or None).to_json()
+            except Exception as err:   # one broken question is a failing row, not a lost report
+                answer = {"answer": "", "citations": [], "notices": [], "error": f"{type(err).__name__}: {err}"}
             elapsed = (time.perf_counter() - start) * 1000
-            cases.append(case_from_answer(q, answer.to_json(), elapsed, kinds))
+            cases.append(case_from_answer(q, answer, elapsed, kinds))
         if on_progress:
             on_progress(i, len(questions))
     return cases

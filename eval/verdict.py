@@ -17,7 +17,7 @@ def verdict(case: Case) -> tuple[bool | None, list[str]]:
         return None, [f"skipped: document not in the knowledge base: {', '.join(missing)}"]
     if not case.answerable:
         return (True, []) if case.refused else (False, ["answered an unanswerable question"])
-    reasons = []
+    reasons = [f"kb.answer raised {case.extra['error']}"] if case.extra.get("error") else []
     if case.refused:
         reasons.append("refused an answerable question")
     rank = first_hit_rank(case)

@@ -168,3 +168,18 @@ def test_chart_is_written(tmp_path):
     summary, _ = _run(tmp_path, passing=True)
     path = write_chart(summary, tmp_path / "chart.png")
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_an_exception_in_kb_answer_becomes_a_failing_row():
+    from eval.runner import run_gold
+
+    class BrokenKB:
+        def clauses(self):
+            return CLAUSES
+
+        def answer(self, question, history=None):
+            raise RuntimeError("index missing")
+
+    (c,) = run_gold(BrokenKB(), [gold()])
+    passed, reasons = verdict(c)
+    assert passed is False and reasons[0] == "kb.answer raised RuntimeError: index missing"
