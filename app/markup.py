@@ -81,5 +81,8 @@ def snippet(text: str, needles: Iterable[str], width: int = 80) -> str:
 
 
 def mark_citations(escaped: str) -> str:
-    """Turn [1] markers in already-escaped answer text into clickable superscripts."""
-    return MARKER.sub(r'<sup class="kb-marker" data-n="\1" title="查看来源 / View source">[\1]</sup>', escaped)
+    """Turn [1] markers in already-escaped answer text into clickable superscripts.
+
+    The chatbot's sanitizer drops data-* attributes, so the page script reads n from the text.
+    """
+    return MARKER.sub(r'<sup class="kb-marker" title="查看来源 / View source">[\1]</sup>', escaped)

@@ -122,8 +122,8 @@ def test_short_names_for_the_table_of_contents():
 
 def test_markers_become_clickable_superscripts():
     assert mark_citations("融资[1][12]。") == (
-        '融资<sup class="kb-marker" data-n="1" title="查看来源 / View source">[1]</sup>'
-        '<sup class="kb-marker" data-n="12" title="查看来源 / View source">[12]</sup>。')
+        '融资<sup class="kb-marker" title="查看来源 / View source">[1]</sup>'
+        '<sup class="kb-marker" title="查看来源 / View source">[12]</sup>。')
 
 
 # -- answers, refusals, search, toc ----------------------------------------------------------

@@ -151,11 +151,14 @@ def test_warm_answers_are_on_screen_within_a_second(page, app_url):
     assert statistics.median(times) <= WARM_LIMIT_S, times
 
 
-def test_follow_up_empty_and_overlong_questions(page, app_url):
+def test_follow_up_markers_empty_and_overlong_questions(page, app_url):
     page.goto(app_url)
     ask(page, "政府采购要给中小企业预留多少份额？")
     ask(page, "那小微企业呢？")   # alone this finds 第24条; with the conversation, procurement's 第2条
     expect(page.locator("#kb-sources .kb-card").first).to_contain_text("第2条「进一步放开市场准入」")
+    marker = page.locator("#kb-chat .kb-answer").last.locator(".kb-marker").first
+    marker.click()                # [n] in the answer opens source card n
+    expect(page.locator(f"#kb-src-{marker.inner_text().strip('[]')}")).to_have_attribute("open", "")
     bubbles = page.locator("#kb-chat .kb-msg")
     count = bubbles.count()
     page.locator("#kb-question textarea").press("Enter")   # empty: nothing happens

@@ -32,7 +32,7 @@
     }
     const marker = event.target.closest(".kb-marker");
     if (marker) {
-      const card = document.getElementById("kb-src-" + marker.dataset.n);
+      const card = document.getElementById("kb-src-" + marker.textContent.replace(/\D/g, ""));
       if (card) {
         card.open = true;
         card.scrollIntoView({ behavior: "smooth", block: "nearest" });
