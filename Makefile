@@ -4,6 +4,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE = 1
 export TOKENIZERS_PARALLELISM = false
+# One embedding cache for the tests, the eval harness and the app: every text is embedded once.
+export KB_EMBED_CACHE ?= $(CURDIR)/.kb/embeddings.sqlite
 
 .PHONY: run install install-dev browser-deps test test-fast eval bench clean-kb
 

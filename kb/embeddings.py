@@ -63,7 +63,8 @@ class SentenceTransformerEmbedder:
                 " (sentence-transformers backend not installed)") from err
         self._model = SentenceTransformer(model, device="cpu")
         self.name = "st-" + model.rstrip("/").replace("/", "_")
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self._prefixes = ("query: ", "passage: ") if "e5" in model.lower() else ("", "")
 
     def _encode(self, texts: list[str], prefix: str) -> np.ndarray:

@@ -106,7 +106,8 @@ class Engine:
                           notices=notices, latency_ms=(time.perf_counter() - started) * 1000)
         english = is_english(q)
         query = contextual_query(q, history)
-        retrieval = self.retriever.retrieve(query, top_k=max(20, self.settings.top_k))
+        retrieval = self.retriever.retrieve(query, top_k=max(20, self.settings.top_k),
+                                            focus=q if query != q else None)
         refuse = self.policy.should_refuse(retrieval, self.retriever.lexical, english, self.corpus_text)
         answer = compose_answer(q, retrieval, refuse, self.settings.top_k, english)
         answer.notices = notices + answer.notices + retrieval.notices

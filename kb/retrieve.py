@@ -31,6 +31,7 @@ class FusionWeights:
     named_doc_boost: float = 0.35     # the query names a document (「中小企业促进法」「规划」): prefer its clauses
     jurisdiction_boost: float = 0.3   # the query says 青岛 / 省里 / 国家: prefer documents of that level
     answer_type_boost: float = 0.5    # 「多久」「多少钱」: prefer clauses that hold a value of that kind
+    focus: float = 0.5                # a follow-up's own words (「那小微企业呢？」) against the whole conversation
     dense_candidates: int = 60        # units fetched from Chroma
 
 
@@ -70,7 +71,9 @@ class HybridRetriever:
                 window[clause_id] = text
         return best, window
 
-    def retrieve(self, query: str, top_k: int = 20, restrict_doc: str | None = None) -> Retrieval:
+    def retrieve(self, query: str, top_k: int = 20, restrict_doc: str | None = None,
+                 focus: str | None = None) -> Retrieval:
+        """``focus``: the follow-up question alone, when ``query`` also carries the earlier turn."""
         refs = parse_references(query)
         resolution = resolve(refs[0], self.catalog) if refs else None
         named = named_document(query, self.catalog.documents)
@@ -87,6 +90,10 @@ class HybridRetriever:
         types = asked_types(query)
         fused = self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), types)
         topical = fused if not types else self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), [])
+        if focus:
+            for cid, value in _normalise(self.lexical.bigram_scores(focus)).items():
+                if cid in fused:
+                    fused[cid] += self.weights.focus * value
 
         ranked: list[Hit] = []
         seen: set[str] = set()

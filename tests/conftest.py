@@ -21,7 +21,10 @@ needs_related = pytest.mark.skipif(not HAS_RELATED, reason=f"related laws not fo
 
 @pytest.fixture(scope="session")
 def embed_cache(tmp_path_factory) -> Path:
-    """One embedding cache for the whole session: each text is embedded once, whatever KB uses it."""
+    """One embedding cache for the whole session: each text is embedded once, whatever KB uses it.
+    `make test` points KB_EMBED_CACHE at the cache the eval harness uses too."""
+    if os.environ.get("KB_EMBED_CACHE"):
+        return Path(os.environ["KB_EMBED_CACHE"])
     return tmp_path_factory.mktemp("embed-cache") / "embeddings.sqlite"
 
 
