@@ -8,7 +8,7 @@ from pathlib import Path
 
 from eval.baselines import run_baseline
 from eval.compare import compare_runs, load_records, render_comparison
-from eval.gate import THRESHOLDS_PATH, check_gate, load_thresholds
+from eval.gate import THRESHOLDS_PATH, check_gate, load_thresholds, target_gaps
 from eval.gold import GOLD_PATH, load_gold, select_split
 from eval.report import RESULTS_DIR, render_markdown, summarize, write_results
 from eval.runner import run_gold
@@ -113,7 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         new = load_records(paths["jsonl"])
         print(render_comparison(compare_runs(old, new), new))
     if args.gate:
-        failures = check_gate(summary, load_thresholds())
+        thresholds = load_thresholds()
+        for gap in target_gaps(summary, thresholds):
+            _log(f"below target: {gap}")
+        failures = check_gate(summary, thresholds)
         if failures:
             print("GATE FAILED:\n  " + "\n  ".join(failures))
             return 1

@@ -8,7 +8,10 @@ THRESHOLDS_PATH = Path(__file__).resolve().parent / "thresholds.toml"
 
 
 def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, dict]:
-    """name → {"metric", "min" | "max"}; a malformed entry raises ValueError."""
+    """name → {"metric", "min" | "max", optional "target"}; a malformed entry raises ValueError.
+
+    ``min``/``max`` gate the build (a regression floor); ``target`` is the goal the product
+    has not reached yet, reported on every run until ``min`` can be raised to it."""
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     for name, rule in data.items():
         if "metric" not in rule or ("min" in rule) == ("max" in rule):
@@ -35,3 +38,15 @@ def check_gate(summary: dict, thresholds: dict[str, dict]) -> list[str]:
         elif "max" in rule and value > rule["max"]:
             failures.append(f"{rule['metric']} = {value:.3g} > {rule['max']} (maximum)")
     return failures
+
+
+def target_gaps(summary: dict, thresholds: dict[str, dict]) -> list[str]:
+    """One line per metric that passes its floor but is still short of its target."""
+    gaps = []
+    for rule in thresholds.values():
+        value, target = metric_value(summary, rule["metric"]), rule.get("target")
+        if value is None or target is None:
+            continue
+        if ("min" in rule and value < target) or ("max" in rule and value > target):
+            gaps.append(f"{rule['metric']} = {value:.3g}, target {target} not reached yet")
+    return gaps

@@ -169,6 +169,13 @@ def test_follow_up_markers_empty_and_overlong_questions(page, app_url):
     expect(page.locator("#kb-chat .kb-question").last).to_contain_text("已截断")
 
 
+def test_a_refusal_looks_like_one_and_still_offers_clauses(page, app_url):
+    page.goto(app_url)
+    ask(page, "今天天气怎么样？")
+    expect(page.locator("#kb-chat .kb-answer.kb-refusal")).to_contain_text("未找到直接依据")
+    expect(page.locator("#kb-sources .kb-sources-refused")).to_contain_text("可能相关")
+
+
 def test_a_second_question_while_answering_is_queued(page, app_url):
     page.goto(app_url)
     box = page.locator("#kb-question textarea")
