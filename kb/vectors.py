@@ -1,7 +1,8 @@
 """Chroma holds the unit vectors: embedded under the KB folder, or a ``chroma run`` server.
 
-Ids are managed here with chromadb itself (incremental ingest needs exact control);
-queries go through llama-index's ``ChromaVectorStore``.
+chromadb is used directly: incremental ingest needs exact control of ids, and importing
+llama-index on the query path would cost more than the 3-second cold start allows. The same
+collection is available to llama-index as a ``ChromaVectorStore`` through ``kb.llama``.
 """
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
-from llama_index.core.vector_stores.types import VectorStoreQuery
-
 from kb.units import CHUNKING_VERSION, Unit
 
 
@@ -44,15 +43,17 @@ def _client(kb_dir: Path, url: str | None):
 
 class VectorIndex:
     def __init__(self, kb_dir: Path, model_name: str, url: str | None = None):
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         self.url = url
         self.name = collection_name(model_name)
         client = self._guard(lambda: _client(kb_dir, url))
         self._collection = self._guard(lambda: client.get_or_create_collection(
             self.name, metadata={"hnsw:space": "cosine", "embedding_model": model_name}))
         self._drop_older_versions(client)
-        self._store = ChromaVectorStore(chroma_collection=self._collection)
+
+    @property
+    def collection(self):
+        """The chromadb collection (for adapters such as ``kb.llama.chroma_vector_store``)."""
+        return self._collection
 
     def _guard(self, call):
         try:
@@ -94,9 +95,11 @@ class VectorIndex:
 
     def query(self, vector: np.ndarray, top_k: int) -> list[tuple[str, str, float, str]]:
         """(unit id, clause id, cosine similarity, unit text), best first."""
-        result = self._guard(lambda: self._store.query(
-            VectorStoreQuery(query_embedding=vector.tolist(), similarity_top_k=top_k)))
-        out = []
-        for node_id, node, sim in zip(result.ids or [], result.nodes or [], result.similarities or []):
-            out.append((node_id, node.metadata.get("clause_id", ""), float(sim), node.get_content()))
-        return out
+        n = min(top_k, self.count())
+        if n == 0:
+            return []
+        result = self._guard(lambda: self._collection.query(
+            query_embeddings=[vector.tolist()], n_results=n, include=["metadatas", "documents", "distances"]))
+        rows = zip(result["ids"][0], result["metadatas"][0], result["distances"][0], result["documents"][0])
+        # cosine space: distance = 1 - similarity
+        return [(uid, (meta or {}).get("clause_id", ""), 1.0 - float(dist), doc or "") for uid, meta, dist, doc in rows]

@@ -59,7 +59,7 @@ class LlamaIndexDefaultBaseline:
         from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
         from llama_index.core.node_parser import SentenceSplitter
 
-        from kb.embeddings import LlamaIndexEmbedding
+        from kb.llama import LlamaIndexEmbedding
 
         documents = SimpleDirectoryReader(input_files=[str(f) for f in files]).load_data()
         self.nodes = SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap) \
