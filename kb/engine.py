@@ -75,8 +75,11 @@ class Engine:
     @property
     def retriever(self) -> HybridRetriever:
         if self._retriever is None:
-            lexical = LexicalIndex.load(self.settings.dir / "lexical")
-            self._retriever = HybridRetriever(self.catalog, self.vectors, lexical, self.embedder)
+            catalog, folder = self.catalog, self.settings.dir / "lexical"
+            if not LexicalIndex.is_current(folder):
+                raise KnowledgeBaseNotReady(NOT_BUILT)
+            lexical = LexicalIndex.load(folder)
+            self._retriever = HybridRetriever(catalog, self.vectors, lexical, self.embedder)
         return self._retriever
 
     # -- operations ------------------------------------------------------------------------
