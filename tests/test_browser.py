@@ -181,7 +181,8 @@ def test_a_second_question_while_answering_is_queued(page, app_url):
     box = page.locator("#kb-question textarea")
     box.fill(QUESTION)
     box.press("Enter")
-    box.fill("专栏5列出了哪些民营孵化器建设项目？")   # typed at once, while the first is answered
+    expect(box).to_have_value("")         # the box empties at once, while the answer is computed
+    box.fill("专栏5列出了哪些民营孵化器建设项目？")
     box.press("Enter")
     expect(page.locator("#kb-chat .kb-answer:not(.kb-streaming)")).to_have_count(2)
     expect(page.locator("#kb-chat .kb-question")).to_have_text([QUESTION, "专栏5列出了哪些民营孵化器建设项目？"])
