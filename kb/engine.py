@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from functools import cached_property
@@ -43,6 +44,7 @@ class Engine:
         self._catalog: Catalog | None = None
         self._retriever: HybridRetriever | None = None
         self._corpus_text: str | None = None
+        self._lock = threading.RLock()
 
     # -- components, loaded on first use --------------------------------------------------
     @cached_property
@@ -74,13 +76,16 @@ class Engine:
 
     @property
     def retriever(self) -> HybridRetriever:
-        if self._retriever is None:
-            catalog, folder = self.catalog, self.settings.dir / "lexical"
-            if not LexicalIndex.is_current(folder):
-                raise KnowledgeBaseNotReady(NOT_BUILT)
-            lexical = LexicalIndex.load(folder)
-            self._retriever = HybridRetriever(catalog, self.vectors, lexical, self.embedder)
+        with self._lock:  # the app's first requests may arrive together
+            if self._retriever is None:
+                self._retriever = self._load_retriever()
         return self._retriever
+
+    def _load_retriever(self) -> HybridRetriever:
+        catalog, folder = self.catalog, self.settings.dir / "lexical"
+        if not LexicalIndex.is_current(folder):
+            raise KnowledgeBaseNotReady(NOT_BUILT)
+        return HybridRetriever(catalog, self.vectors, LexicalIndex.load(folder), self.embedder)
 
     # -- operations ------------------------------------------------------------------------
     def ingest(self, progress: bool = True, on_progress=None) -> IngestReport:

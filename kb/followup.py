@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import re
 
+from kb.references import parse_references
+
 _ELLIPSIS = re.compile(r"^(那|那么|还有|另外|其他|其它|再|这个|这些|它|他们|what about|and |how about)|呢[？?]?$|"
                        r"(这个|这些|这项|该项|上述|上面|刚才|它的|其中)", re.IGNORECASE)
 SHORT_QUESTION = 12
 
 
 def is_follow_up(question: str) -> bool:
+    """Elliptical (「那…呢？」) or very short — unless it names a clause itself (「那第8条呢？」)."""
+    if parse_references(question):
+        return False
     return bool(_ELLIPSIS.search(question.strip())) or len(question.strip()) <= SHORT_QUESTION
 
 

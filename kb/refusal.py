@@ -31,10 +31,10 @@ PLACES = re.compile("北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑
 
 @dataclass(frozen=True)
 class RefusalPolicy:
-    min_dense: float = 0.87          # Chinese questions: below this nothing is on topic
-    min_dense_english: float = 0.785  # English questions against Chinese text score lower
-    unknown_words: float = 0.7       # share of the question's words no clause uses …
-    unknown_words_dense: float = 0.88  # … refuses unless the dense match is this strong
+    min_dense: float = 0.861         # Chinese questions: below this cosine nothing is on topic
+    min_dense_english: float = 0.758  # English questions against Chinese text score lower
+    unknown_words: float = 0.6       # share of the question's words no clause uses …
+    unknown_words_dense: float = 0.872  # … refuses unless the dense match is this strong
     evidence_clauses: int = 2        # answer-type evidence is looked for in this many top clauses
 
     def should_refuse(self, r: Retrieval, lexical: LexicalIndex, english: bool, corpus_text: str) -> bool:
