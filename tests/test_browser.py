@@ -1,6 +1,6 @@
 """The app in Debian's headless Chromium: chat with citations, search, browse, about, and XSS.
 
-Screenshots of the four tabs go to tests/artifacts/ and docs/screenshots/.
+Screenshots of the four tabs go to tests/artifacts/ and app/screenshots/ (linked from the README).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = ROOT / "app" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # A document an attacker might drop into source_docs/: markup in the file name and in the text.
