@@ -31,6 +31,7 @@ pytest.importorskip("llama_index.llms.openai_like", reason="needs the llm extra:
 expect = sync_api.expect
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from app.chat_view import THINKING  # noqa: E402
 from app.server import BackgroundServer, create_app  # noqa: E402
 from fake_llm import Reply, serve_fake_llm  # noqa: E402
 from kb import KnowledgeBase, Settings  # noqa: E402
@@ -115,7 +116,8 @@ def test_the_model_answer_streams_into_the_chat_and_cites_item_1(page, app_url, 
     seconds = ask(page, QUESTION)
 
     seen = page.evaluate("window.__kbSeen")
-    partial = [s for s in seen if s["streaming"] and s["text"] and not s["text"].startswith("正在检索")]
+    placeholder = "".join(THINKING.split())          # shown while the clauses are retrieved
+    partial = [s for s in seen if s["streaming"] and s["text"] not in ("", placeholder)]
     final_at = next(s["t"] for s in seen if not s["streaming"])
     growth = list(dict.fromkeys(s["text"] for s in partial))
     print(f"answer on screen after {seconds:.1f} s; partial lengths {[len(t) for t in growth]}; "
