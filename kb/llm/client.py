@@ -102,6 +102,7 @@ def _run(work, deadline: float) -> Iterator[str]:
             out.put(("error", exc))
 
     threading.Thread(target=target, name="kb-llm", daemon=True).start()
+    failed = True
     try:
         while True:
             remaining = deadline - time.monotonic()
@@ -114,11 +115,16 @@ def _run(work, deadline: float) -> Iterator[str]:
             if kind == "piece":
                 yield value
             elif kind == "done":
+                failed = False
                 return
             else:
                 raise classify(value) from value
     finally:
         cancelled.set()   # the worker stops at its next chunk; a stalled read ends at the client timeout
+        if failed:
+            # A half-read stream can leave the client's connection pool deadlocked (httpcore
+            # #990): after any failure the next question gets a fresh client, never that pool.
+            _open_llm.cache_clear()
 
 
 def stream_chat(settings: Settings, messages: list[dict], deadline: float) -> Iterator[str]:
