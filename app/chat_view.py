@@ -38,7 +38,10 @@ def answer_html(answer: Answer) -> str:
         return (f'<div class="kb-msg kb-answer kb-refusal"><div class="kb-refusal-head">未找到直接依据 · No direct answer</div>'
                 f'{body}<div class="kb-refusal-hint">{esc(hint)}</div>{notices_html(answer.notices)}</div>')
     count = len(cited_markers(answer)) or len(answer.citations)
-    foot = f'<div class="kb-answer-foot">依据 {count} 个条款，见下方出处 · {count} source(s) below</div>' if count else ""
+    how = ("大模型归纳，引用已逐句核验 · LLM answer, citations verified" if answer.mode == "llm"
+           else "原文摘录 · quoted from the documents")
+    foot = (f'<div class="kb-answer-foot">{how} · 依据 {count} 个条款，见下方出处 · {count} source(s) below</div>'
+            if count else "")
     return f'<div class="kb-msg kb-answer">{body}{notices_html(answer.notices)}{foot}</div>'
 
 

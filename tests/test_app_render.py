@@ -214,3 +214,17 @@ def test_banner_escapes_the_error_and_health_problem_reads_health():
     assert "&lt;b&gt;" in banner_html("知识库暂时不可用：<b>x</b>\n请检查")
     assert health_problem({"ok": True}) is None
     assert "Connection refused" in health_problem({"ok": False, "error": "Connection refused"})
+
+
+def test_answer_says_whether_it_is_quoted_or_llm_written():
+    from dataclasses import replace
+
+    from app.chat_view import answer_html
+    from ingest.model import Clause
+    from kb.model import Answer, Citation
+
+    clause = Clause(id="plan/ch3/s1/item1", doc_title="规划", doc_kind="plan", kind="item", title="推进审批提速增效",
+                    text="企业开办压缩至一个环节、0.5个工作日。", label="《规划》第1条", order=0, item=1)
+    extractive = Answer("q", "企业开办压缩至一个环节、0.5个工作日。[1]", False, [Citation(1, clause, 1.0)])
+    assert "原文摘录" in answer_html(extractive) and "大模型" not in answer_html(extractive)
+    assert "大模型归纳" in answer_html(replace(extractive, mode="llm"))
