@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from ingest.model import Clause
 from kb.text import split_sentences
 
-# Bump when the unit recipe changes: the collection name includes it, so old vectors are never reused.
-CHUNKING_VERSION = "u3"
+# Bump when the unit recipe or the index parameters change: the collection name includes it,
+# so old vectors are never reused.
+CHUNKING_VERSION = "u4"
 CLAUSE_HEAD_CHARS = 200   # the clause unit embeds the breadcrumb and this much of the text
 WINDOW_CHARS = 180        # sentence windows cover the rest of a long clause, about this long each
 

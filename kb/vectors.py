@@ -46,8 +46,11 @@ class VectorIndex:
         self.url = url
         self.name = collection_name(model_name)
         client = self._guard(lambda: _client(kb_dir, url))
+        # A few thousand vectors: a wide HNSW search is still sub-millisecond and makes the
+        # neighbours exact, so a KB built in another order ranks the same (measured: it did not).
         self._collection = self._guard(lambda: client.get_or_create_collection(
-            self.name, metadata={"hnsw:space": "cosine", "embedding_model": model_name}))
+            self.name, metadata={"hnsw:space": "cosine", "hnsw:construction_ef": 200, "hnsw:search_ef": 200,
+                                 "hnsw:M": 32, "embedding_model": model_name}))
         self._drop_older_versions(client)
 
     @property
