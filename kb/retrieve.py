@@ -101,7 +101,7 @@ class HybridRetriever:
             for rank, clause in enumerate(resolution.clauses):
                 ranked.append(Hit(clause, 2.0 - rank * 0.01, ("reference",)))
                 seen.add(clause.id)
-        for cid, score in sorted(fused.items(), key=lambda kv: -kv[1]):
+        for cid, score in sorted(fused.items(), key=lambda kv: (-kv[1], kv[0])):  # ties: stable by id
             if cid in seen:
                 continue
             clause = self.catalog.by_id[cid]
@@ -116,7 +116,7 @@ class HybridRetriever:
             query_tokens=self.lexical.query_tokens(query),
             raw_tokens=self.lexical.tokenizer.tokenize(query),
             answer_terms=self.lexical.query_tokens(expanded), reference=resolution, named_doc=named,
-            topical=[self.catalog.by_id[c] for c in sorted(topical, key=lambda c: -topical[c])[:5]],
+            topical=[self.catalog.by_id[c] for c in sorted(topical, key=lambda c: (-topical[c], c))[:5]],
             dense_available=not notices, notices=notices)
 
     def _fuse(self, dense: dict[str, float], lexical: dict[str, float], bigram: dict[str, float],
