@@ -20,7 +20,7 @@ from kb.text import fold_width
 from kb.tokenize import Tokenizer
 
 
-LEXICAL_VERSION = "words+bigrams+df-2"   # bump when tokenisation changes: the index is then rebuilt
+LEXICAL_VERSION = "words+bigrams+df+dict-3"   # bump when tokenisation changes: the index is then rebuilt
 _RUNS = re.compile(r"[\u3400-\u9fff]+|[a-z0-9%.]+")
 
 
@@ -99,7 +99,7 @@ class LexicalIndex:
         (tmp / "doc_freq.json").write_text(json.dumps(self.doc_freq, ensure_ascii=False), encoding="utf-8")
         (tmp / "VERSION").write_text(LEXICAL_VERSION, encoding="utf-8")
         (tmp / "clause_ids.json").write_text(json.dumps(self.clause_ids, ensure_ascii=False), encoding="utf-8")
-        self.tokenizer.save(tmp / "userdict.txt")
+        self.tokenizer.save(tmp / "dictionary.txt")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
 
@@ -110,7 +110,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> "LexicalIndex":
-        tokenizer = Tokenizer.load(folder / "userdict.txt")
+        tokenizer = Tokenizer.load(folder / "dictionary.txt")
         clause_ids = json.loads((folder / "clause_ids.json").read_text(encoding="utf-8"))
         words = bm25s.BM25.load(str(folder / "words"), show_progress=False)
         bigrams = bm25s.BM25.load(str(folder / "bigrams"), show_progress=False)

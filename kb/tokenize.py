@@ -7,6 +7,8 @@ Policy text coins terms that jieba's general dictionary splits apart (“信易�
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -48,15 +50,57 @@ def mine_domain_terms(texts: Iterable[str]) -> list[str]:
     return sorted(terms)
 
 
-class Tokenizer:
-    """A private jieba instance (the global one is shared by every importer) plus our dictionary."""
+COMMON_WORD_FREQ = 500   # jieba dictionary words at least this frequent are kept whatever the corpus
+DOMAIN_WORD_FREQ = 20000  # mined terms win over the words they would otherwise be split into
 
-    def __init__(self, domain_terms: Iterable[str] = ()):
-        self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
-        self.domain_terms = sorted(set(domain_terms))
-        for term in self.domain_terms:
-            self._jieba.add_word(term, freq=20000)
+
+def corpus_dictionary(texts: Iterable[str], domain_terms: Iterable[str]) -> list[str]:
+    """jieba's dictionary cut down to the words the corpus contains plus the common ones, and our terms.
+
+    Loading jieba's full dictionary (350k words) costs over a second at every start; this one
+    (~15k words) loads in a few hundredths and segments the corpus the same way, since a word
+    that never occurs in it can never be cut out of it. Queries fall back to jieba's HMM for
+    rare words, which BM25 could not match anyway.
+    """
+    corpus = "\n".join(texts)
+    pieces = {corpus[i:i + n] for n in range(1, 7) for i in range(len(corpus) - n + 1)}
+    lines = []
+    with open(jieba.get_dict_file().name, encoding="utf-8") as f:
+        for line in f:
+            word, freq = line.split(" ", 2)[:2]
+            if int(freq) >= COMMON_WORD_FREQ or word in pieces or (len(word) > 6 and word in corpus):
+                lines.append(line.rstrip("\n"))
+    lines += [f"{term} {DOMAIN_WORD_FREQ} nz" for term in sorted(set(domain_terms))]
+    lines += [f"{word} {DOMAIN_WORD_FREQ} x" for word in sorted(STOP_WORDS) if re.search(r"[\u4e00-\u9fff]", word)]
+    return lines
+
+
+class Tokenizer:
+    """A private jieba instance (the global one is shared by every importer) on our own dictionary."""
+
+    def __init__(self, dictionary: list[str] | None = None):
+        self.dictionary = dictionary
+        if dictionary is None:  # jieba's full dictionary plus the seed terms
+            self._jieba = jieba.Tokenizer()
+            self._jieba.initialize()
+            for term in SEED_TERMS:
+                self._jieba.add_word(term, freq=DOMAIN_WORD_FREQ)
+            return
+        # jieba reads a dictionary from a file once, in initialize(); the file and the cache it
+        # writes beside it are not needed afterwards.
+        folder = Path(tempfile.mkdtemp(prefix="plankb-jieba-"))
+        try:
+            path = folder / "dictionary.txt"
+            path.write_text("\n".join(dictionary) + "\n", encoding="utf-8")
+            self._jieba = jieba.Tokenizer(dictionary=str(path))
+            self._jieba.tmp_dir = str(folder)
+            self._jieba.initialize()
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @classmethod
+    def for_corpus(cls, texts: list[str]) -> "Tokenizer":
+        return cls(corpus_dictionary(texts, mine_domain_terms(texts)))
 
     def tokenize(self, text: str) -> list[str]:
         """Search-mode tokens (long words also yield their parts), lower-cased, no stop words."""
@@ -68,12 +112,11 @@ class Tokenizer:
         return out
 
     def save(self, path: Path) -> None:
-        path.write_text("\n".join(self.domain_terms) + "\n", encoding="utf-8")
+        path.write_text("\n".join(self.dictionary or []) + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> "Tokenizer":
-        terms = [t for t in path.read_text(encoding="utf-8").splitlines() if t.strip()]
-        return cls(terms)
+        return cls([line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()])
 
 
 _default: Tokenizer | None = None
@@ -83,5 +126,5 @@ def tokenize(text: str) -> list[str]:
     """Tokens with the seed dictionary only (for callers without a knowledge base at hand)."""
     global _default
     if _default is None:
-        _default = Tokenizer(SEED_TERMS)
+        _default = Tokenizer()
     return _default.tokenize(text)
