@@ -19,11 +19,7 @@ from app.server import BackgroundServer, create_app
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "tests" / "artifacts"
 SCREENSHOTS = ROOT / "app" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # A document an attacker might drop into source_docs/: markup in the file name and in the text.
 HOSTILE_NAME = "安全测试<img src=x onerror=alert(2)>.txt"
 HOSTILE_TEXT = """安全测试<img src=x onerror=alert(2)>办法
@@ -37,10 +33,7 @@ HOSTILE_TEXT = """安全测试<img src=x onerror=alert(2)>办法
 QUESTION = "我想开个小公司，办执照要多久？"
 WARM_LIMIT_S = 1.0
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed: apt-get install -y chromium fonts-noto-cjk",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the dev extra)")
+from headless import ARTIFACTS, browser, page, sync_api  # noqa: E402,F401  (fixtures)
 expect = sync_api.expect
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -78,25 +71,6 @@ def planted_url(kb_settings, tmp_path_factory):
     (sources / HOSTILE_NAME).write_text(HOSTILE_TEXT, encoding="utf-8")
     with _serve(kb_settings("kb-planted", [sources])) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.dialogs = []
-    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
 
 
 def screenshot(page, name: str) -> None:

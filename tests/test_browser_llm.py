@@ -18,15 +18,8 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed: apt-get install -y chromium fonts-noto-cjk",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the dev extra)")
+from headless import ARTIFACTS, browser, page, sync_api  # noqa: E402,F401  (fixtures)
 pytest.importorskip("llama_index.llms.openai_like", reason="needs the llm extra: pip install -e '.[llm]'")
 expect = sync_api.expect
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -77,23 +70,6 @@ def app_url(fake, tmp_path_factory, embed_cache):
                         llm_timeout=LLM_TIMEOUT)
     with BackgroundServer(create_app(KnowledgeBase.open(settings, progress=False))) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
 
 
 def ask(page, question: str) -> float:
