@@ -43,6 +43,11 @@ _ENGLISH = {
     r"inspect": "检查", r"entrepreneur": "企业家", r"association|chamber of commerce": "行业协会 商会",
     r"come into (force|effect)|take effect|effective": "施行", r"target|goal": "目标",
     r"district": "区", r"complain": "投诉", r"data": "数据", r"brand": "品牌", r"base station": "基站",
+    r"high-?tech": "高新技术", r"evaluat|assess": "评估", r"monitor|supervis|oversight": "监测 监督",
+    r"insur": "保险", r"\bbanks?\b": "银行", r"government": "政府", r"overseas|abroad": "海外 境外",
+    r"manufactur": "制造业", r"service": "服务", r"platform": "平台", r"training": "培训",
+    r"employment|\bjobs?\b": "就业", r"investment|invest": "投资", r"enterprises?|compan(y|ies)|firms?": "企业",
+    r"one-stop|single window": "一网通办 一窗", r"country|countries": "国家 国际",
 }
 JURISDICTIONS = {
     "qingdao": r"青岛|本市|我市|市里|全市|市级|qingdao",
