@@ -145,14 +145,13 @@ def test_compare_names_newly_failing_questions(tmp_path):
     assert "Newly failing: 1" in render_comparison(changes, new)
 
 
-def test_thresholds_file_holds_the_issue_targets_and_floors_below_them():
+def test_thresholds_file_holds_the_issue_targets_and_floors():
     rules = {r["metric"]: r for r in load_thresholds().values()}
     assert rules["hit@1"]["target"] >= 0.95 and rules["hit@5"]["target"] >= 0.99
     assert rules["refusal_accuracy"]["target"] >= 0.90 and rules["false_refusal_rate"]["target"] <= 0.02
     assert rules["fact_recall"]["target"] >= 0.90 and rules["skipped"]["max"] == 0
-    for rule in rules.values():
-        if "target" in rule:
-            assert rule.get("min", 0) <= rule["target"] and rule.get("max", 1) >= rule["target"]
+    # A metric that meets its target is gated at least at the target.
+    assert rules["fact_recall"]["min"] >= rules["fact_recall"]["target"]
     assert rules["hit@5"]["min"] >= 0.99 and rules["false_refusal_rate"]["max"] <= 0.02
     assert THRESHOLDS_PATH.name == "thresholds.toml"
 
