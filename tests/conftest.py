@@ -40,3 +40,26 @@ def kb(tmp_path_factory, embed_cache, full_sources):
 
     settings = Settings(dir=tmp_path_factory.mktemp("kb"), sources=full_sources, embed_cache=embed_cache)
     return KnowledgeBase.open(settings, progress=False)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium (see tests/headless.py, which browser test modules import first)."""
+    from headless import CHROMIUM, CHROMIUM_ARGS, sync_api
+
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page; ``page.dialogs`` collects every alert/confirm the page tried to show."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()

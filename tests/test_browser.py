@@ -33,7 +33,7 @@ HOSTILE_TEXT = """安全测试<img src=x onerror=alert(2)>办法
 QUESTION = "我想开个小公司，办执照要多久？"
 WARM_LIMIT_S = 1.0
 
-from headless import ARTIFACTS, browser, page, sync_api  # noqa: E402,F401  (fixtures)
+from headless import ARTIFACTS, sync_api  # noqa: E402  (skips this module without chromium)
 expect = sync_api.expect
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
