@@ -74,10 +74,12 @@ def planted_url(kb_settings, tmp_path_factory):
 
 
 def screenshot(page, name: str) -> None:
+    """Every run saves to tests/artifacts/; UPDATE_SCREENSHOTS=1 also refreshes the README's copies."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    shutil.copy(ARTIFACTS / f"{name}.png", SCREENSHOTS / f"{name}.png")
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ARTIFACTS / f"{name}.png", SCREENSHOTS / f"{name}.png")
 
 
 def open_tab(page, name: str) -> None:
