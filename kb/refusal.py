@@ -7,7 +7,7 @@ Signals, calibrated on the dev split of eval/gold.jsonl (unanswerable vs answera
 - a year the documents never mention (「2030年的目标」 in a plan that runs to 2025);
 - a place the documents never mention (「在香港开公司」): their rules do not reach it;
 - answer type: a question that asks for an amount of money, a rate, a date or a phone number
-  needs a value of that kind in the best clauses on topic — in-domain questions the documents
+  needs a value of that kind in a sentence about the question, in the best clauses on topic — in-domain questions the documents
   do not cover (a subsidy amount, a bank's interest rate) fail here.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from kb.answer_types import asked_types, has_value
 from kb.lexical import LexicalIndex
 from kb.retrieve import Retrieval
+from kb.text import split_sentences
 
 # Types whose absence from the best clauses means the documents do not say (a duration or a
 # count can be phrased too many ways to refuse on).
@@ -54,7 +55,8 @@ class RefusalPolicy:
         if any(m.group(0) not in corpus_text for m in PLACES.finditer(r.query)):
             return True
         # Judged on the ranking before it favoured clauses holding such values, or it would find one.
-        return not answer_type_present(r.query, [c.text for c in r.topical[:self.evidence_clauses]])
+        return not answer_type_present(r.query, [c.text for c in r.topical[:self.evidence_clauses]],
+                                       r.query_tokens)
 
 
 def unknown_share(r: Retrieval, lexical: LexicalIndex) -> float:
@@ -64,7 +66,15 @@ def unknown_share(r: Retrieval, lexical: LexicalIndex) -> float:
     return sum(1 for w in words if lexical.doc_freq.get(w, 0) == 0) / len(words)
 
 
-def answer_type_present(question: str, evidence: list[str]) -> bool:
-    """False when the question asks for a kind of value that none of the evidence contains."""
-    text = "\n".join(evidence)
-    return all(has_value(text, t) for t in asked_types(question) if t.name in REFUSING_TYPES)
+def answer_type_present(question: str, evidence: list[str], terms: list[str]) -> bool:
+    """False when the question asks for a kind of value that no evidence sentence about the
+    question holds: the value must sit in a sentence that shares one of the question's words
+    (「本条例自2020年1月1日起施行」 is a date, but not the date of an annual report)."""
+    words = {t for t in terms if len(t) >= 2}
+    sentences = [s for text in evidence for s in split_sentences(text)]
+    for answer_type in asked_types(question):
+        if answer_type.name not in REFUSING_TYPES:
+            continue
+        if not any(has_value(s, answer_type) and (not words or any(w in s for w in words)) for s in sentences):
+            return False
+    return True
