@@ -26,7 +26,7 @@ from ingest.readers import supported_suffixes
 from ingest.sources import discover
 from kb.catalog import Catalog, DocRecord
 from kb.embed_cache import CachedEmbedder
-from kb.lexical import LexicalIndex
+from kb.lexical import LexicalIndex, clause_text
 from kb.tokenize import Tokenizer
 from kb.units import Unit, units_for
 from kb.vectors import VectorIndex
@@ -97,8 +97,7 @@ class Builder:
         self._embed(todo, report, progress, on_progress)
         self.vectors.delete(stale)
         report.units_deleted = len(stale)
-        tokenizer = Tokenizer.for_corpus([f"{c.chapter_title or ''}\n{c.section_title or ''}\n{c.title}\n{c.text}"
-                                          for c in clauses])
+        tokenizer = Tokenizer.for_corpus([clause_text(c) for c in clauses])
         LexicalIndex.build(tokenizer, clauses).save(self.lexical_dir)
         catalog.save(self.catalog_path)
         self._write_manifest(documents)

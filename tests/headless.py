@@ -6,6 +6,7 @@ Importing this module skips the importing test module when chromium or playwrigh
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -19,3 +20,15 @@ if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed: apt-get install -y chromium fonts-noto-cjk",
                 allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the dev extra)")
+
+
+def ask(page, question: str, timeout_ms: float = 5_000) -> float:
+    """Type a question in the chat, press Enter, and return seconds until the finished answer is on screen."""
+    finished = page.locator("#kb-chat .kb-answer:not(.kb-streaming)")
+    before = finished.count()
+    box = page.locator("#kb-question textarea")
+    box.fill(question)
+    started = time.perf_counter()
+    box.press("Enter")
+    sync_api.expect(finished).to_have_count(before + 1, timeout=timeout_ms)
+    return time.perf_counter() - started

@@ -8,7 +8,6 @@ import os
 import shutil
 import socket
 import statistics
-import time
 from pathlib import Path
 
 import pytest
@@ -33,7 +32,7 @@ HOSTILE_TEXT = """安全测试<img src=x onerror=alert(2)>办法
 QUESTION = "我想开个小公司，办执照要多久？"
 WARM_LIMIT_S = 1.0
 
-from headless import ARTIFACTS, sync_api  # noqa: E402  (skips this module without chromium)
+from headless import ARTIFACTS, ask, sync_api  # noqa: E402  (skips this module without chromium)
 expect = sync_api.expect
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -86,16 +85,6 @@ def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
 
 
-def ask(page, question: str) -> float:
-    """Type a question, press Enter, and return seconds until the finished answer is on screen."""
-    answers = page.locator("#kb-chat .kb-answer:not(.kb-streaming)")
-    before = answers.count()
-    box = page.locator("#kb-question textarea")
-    box.fill(question)
-    started = time.perf_counter()
-    box.press("Enter")
-    expect(answers).to_have_count(before + 1)
-    return time.perf_counter() - started
 
 
 # -- 问答 -----------------------------------------------------------------------------------
