@@ -41,9 +41,12 @@ def cn_numeral_to_int(text: str) -> int:
 
 
 def int_to_cn_numeral(n: int) -> str:
-    """Write 1–9999 as used in headings and articles: 10 → 十, 21 → 二十一, 102 → 一百零二."""
+    """Write 1–9999 as used in headings and articles: 10 → 十, 21 → 二十一, 102 → 一百零二.
+
+    Other numbers come back as digits: a typed 「第一百一百…条」 is still quoted in the reply, never a crash.
+    """
     if not 0 < n < 10000:
-        raise ValueError(f"out of range: {n}")
+        return str(n)
     digits = "零一二三四五六七八九"
     out, zero_pending = "", False
     for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
