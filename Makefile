@@ -43,7 +43,7 @@ eval: install
 	$(BIN)/python -m eval --split all
 
 bench: install
-	$(BIN)/python -m kb.bench
+	$(BIN)/python -m bench
 
 clean-kb:
 	rm -rf .kb

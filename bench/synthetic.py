@@ -1,0 +1,142 @@
+"""Synthetic corpora N× the real one, written as an ordinary KB folder the product opens as usual.
+
+Copy k of every real document becomes a document of its own (「…（副本k）」): its clauses keep
+their structure, get distinct ids (``plan~k/ch3/s1/item7``) and labels, and have a share of
+their characters replaced by other characters of the corpus. Each unit reuses the real unit's
+vector plus small Gaussian noise (renormalised), so nothing is embedded. Every copy also gets a
+small source file whose hash the catalog records, so ``KnowledgeBase.open`` sees an unchanged
+KB and answers over it instead of rebuilding.
+
+    build_scaled(real_kb, out, factor=10)                 # catalog, BM25, sources, embedded vectors
+    write_vectors(real_kb, out, url="http://127.0.0.1:8123")   # the same vectors into a server
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import random
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from ingest.model import Clause
+from kb.build import Builder
+from kb.catalog import Catalog, DocRecord
+from kb.lexical import LexicalIndex
+from kb.tokenize import Tokenizer
+from kb.units import units_for
+from kb.vectors import VectorIndex
+
+CHAR_SWAP = 0.08     # share of a copy's CJK characters replaced by other corpus characters
+VECTOR_NOISE = 0.01  # per-dimension σ: cosine to the real unit ≈ 0.98 for 384 dimensions
+SEED = 7
+BATCH = 2000         # vectors per Chroma upsert (below its maximum batch size)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_COPY = re.compile(r"^([^/]*)~\d+")
+
+
+def sources_dir(out: Path) -> Path:
+    """Where the copies' source files live; add it to ``Settings.sources`` with the real sources."""
+    return out / "sources"
+
+
+def perturb(text: str, rng: random.Random, alphabet: str, rate: float = CHAR_SWAP) -> str:
+    positions = [m.start() for m in _CJK.finditer(text)]
+    if not positions:
+        return text + f" {rng.randrange(10**6)}"
+    chars = list(text)
+    for i in rng.sample(positions, max(1, round(rate * len(positions)))):
+        chars[i] = rng.choice(alphabet)
+    return "".join(chars)
+
+
+def copy_document(doc: DocRecord, clauses: list[Clause], k: int, rng: random.Random,
+                  alphabet: str, folder: Path) -> tuple[DocRecord, list[Clause]]:
+    """Copy k of one document: new key, title and ids, perturbed text, and its source file."""
+    key, title = f"{doc.key}~{k}", f"{doc.title}（副本{k}）"
+    copies = [dataclasses.replace(
+        c, id=key + c.id[len(doc.key):] if c.id.startswith(doc.key) else f"{key}/{c.id}",
+        doc_title=title, label=f"{c.label}（副本{k}）", text=perturb(c.text, rng, alphabet))
+        for c in clauses]
+    path = folder / f"{key.replace('/', '_')}.txt"
+    path.write_text(f"{title}\n\n" + "\n\n".join(f"{c.label}\n{c.text}" for c in copies) + "\n",
+                    encoding="utf-8")
+    record = dataclasses.replace(
+        doc, key=key, title=title, short_title=f"{doc.short_title}（副本{k}）", source=str(path.resolve()),
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(), clause_count=len(copies))
+    return record, copies
+
+
+def build_scaled(real_kb: Path, out: Path, factor: int, url: str | None = None) -> Catalog:
+    """Write a KB folder holding the real corpus and ``factor - 1`` perturbed copies of it.
+
+    The BM25 dictionary is the real corpus's: mining one from perturbed text would only add
+    the noise's character runs (and the product would rebuild it the same way for real text).
+    """
+    real = Catalog.load(real_kb / "catalog.json")
+    rng = random.Random(SEED)
+    alphabet = "".join(_CJK.findall("".join(c.text for c in real.clauses)))
+    folder = sources_dir(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    documents, clauses = list(real.documents), list(real.clauses)
+    for k in range(1, factor):
+        for doc in real.documents:
+            record, copies = copy_document(doc, real.of_document(doc.title), k, rng, alphabet, folder)
+            documents.append(record)
+            clauses.extend(copies)
+    catalog = Catalog(documents, clauses)
+    assert len(catalog.by_id) == len(clauses), "synthetic clause ids collide"
+    tokenizer = Tokenizer.load(real_kb / "lexical" / "dictionary.txt")
+    LexicalIndex.build(tokenizer, clauses).save(out / "lexical")
+    catalog.save(out / "catalog.json")
+    count = write_vectors(real_kb, out, url)
+    write_manifest(real_kb, out, documents, count, url)
+    return catalog
+
+
+def write_manifest(real_kb: Path, out: Path, documents: list[DocRecord], unit_count: int,
+                   url: str | None) -> None:
+    """The manifest last, by the product's own ingest code, so the folder verifies as a whole KB."""
+    model = _model_name(real_kb)
+    builder = Builder(out, [], SimpleNamespace(name=model), VectorIndex(out, model, url))
+    try:
+        builder._write_manifest(documents, unit_count)
+    except TypeError:   # manifests without checksums took the documents only
+        builder._write_manifest(documents)
+
+
+def _model_name(real_kb: Path) -> str:
+    return json.loads((real_kb / "manifest.json").read_text(encoding="utf-8"))["embedding_model"]
+
+
+def write_vectors(real_kb: Path, out: Path, url: str | None = None) -> int:
+    """Every unit of the synthetic catalog into Chroma (embedded under ``out`` or at ``url``):
+    the real unit's vector, plus noise for copies. Returns the number of vectors."""
+    model = _model_name(real_kb)
+    got = VectorIndex(real_kb, model).collection.get(include=["embeddings"])
+    real_vectors = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+    real = Catalog.load(real_kb / "catalog.json")
+    by_clause = {c.id: [real_vectors[u.id] for u in units_for(c)] for c in real.clauses}
+    catalog = Catalog.load(out / "catalog.json")
+    index = VectorIndex(out, model, url)
+    noise = np.random.default_rng(SEED)
+    units, vectors, total = [], [], 0
+    for clause in catalog.clauses:
+        original = by_clause[_COPY.sub(r"\1", clause.id)]
+        copied = clause.id not in by_clause
+        for i, unit in enumerate(units_for(clause)):
+            vec = original[min(i, len(original) - 1)]
+            if copied:
+                vec = vec + noise.normal(0.0, VECTOR_NOISE, vec.shape).astype(np.float32)
+                vec /= np.linalg.norm(vec)
+            units.append(unit)
+            vectors.append(vec)
+        if len(units) >= BATCH:
+            index.add(units, np.stack(vectors))
+            total += len(units)
+            units, vectors = [], []
+    index.add(units, np.stack(vectors) if vectors else np.zeros((0, 1)))
+    return total + len(units)
