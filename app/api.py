@@ -5,6 +5,7 @@ Error bodies are ``{"detail": "中文说明 / English explanation"}`` so a calle
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from typing import Literal
 
@@ -18,6 +19,10 @@ from kb import KnowledgeBase
 from app.failures import describe_failure, safe_health
 
 REFERENCE_FORMS = "可用的写法 / Examples: 第7条、专栏5、第二章第三节、中小企业促进法第十条、plan/ch3/s1/item7"
+# A question is cut at KB_MAX_QUESTION_CHARS anyway; 2 MB still holds a very long conversation.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+# JSON may spell half of a UTF-16 pair ("\ud800"); such a string cannot be encoded, so it is not text.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class HistoryMessage(BaseModel):
@@ -58,6 +63,28 @@ def _http_error(status: int, detail: str) -> HTTPException:
     return HTTPException(status_code=status, detail=detail)
 
 
+async def _read_body(request: Request) -> bytes:
+    """The request body, refused with 413 as soon as it grows past ``MAX_BODY_BYTES``."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _http_error(413, f"请求体过大（超过 {MAX_BODY_BYTES // 1024 // 1024} MB），请缩短问题或对话历史 / "
+                                   f"request body larger than {MAX_BODY_BYTES // 1024 // 1024} MB")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _not_text(req: AskRequest) -> str | None:
+    """The first field holding a lone UTF-16 surrogate, with what to do about it."""
+    fields = [("question", req.question)] + [(f"history.{i}.content", m.content) for i, m in enumerate(req.history or [])]
+    for where, text in fields:
+        if _LONE_SURROGATE.search(text):
+            return (f"{where}: 含有无效的 Unicode 字符（单独的代理项 \\ud800–\\udfff），请检查文本的编码 / "
+                    "contains a lone UTF-16 surrogate, which is not text")
+    return None
+
+
 def _basic_auth(auth: str | None):
     """A dependency requiring the app's ``user:pass`` on the API too (none when auth is off)."""
     if not auth:
@@ -79,11 +106,13 @@ def api_router(kb: KnowledgeBase) -> APIRouter:
 
     @router.post("/ask", dependencies=login)
     async def ask(request: Request) -> dict:
-        raw = await request.body()
+        raw = await _read_body(request)
         try:
             payload = json.loads(raw or b"")
         except (ValueError, UnicodeDecodeError) as err:
             raise _http_error(400, f"请求体不是有效的 JSON / request body is not valid JSON: {err}") from None
+        except RecursionError:
+            raise _http_error(400, "请求体的 JSON 嵌套过深 / request body is nested too deeply") from None
         if not isinstance(payload, dict):
             raise _http_error(422, '请求体应为 JSON 对象，如 {"question": "…"} / body must be a JSON object '
                                    'like {"question": "..."}')
@@ -93,6 +122,8 @@ def api_router(kb: KnowledgeBase) -> APIRouter:
             raise _http_error(422, _explain(err)) from None
         if not req.question.strip():
             raise _http_error(422, "question: 问题不能为空 / question must not be empty")
+        if problem := _not_text(req):
+            raise _http_error(422, problem)
         history = [m.model_dump() for m in req.history] if req.history else None
         try:
             answer = await run_in_threadpool(kb.answer, req.question, history)
