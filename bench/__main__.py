@@ -45,11 +45,20 @@ def child(env: dict[str, str], step: str, *args: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def cold_start(env: dict[str, str], repeat: int) -> float:
-    """Median seconds from process start to the printed answer of ``python -m kb ask``."""
+def cold_start(env: dict[str, str], repeat: int) -> float | None:
+    """Median seconds from process start to the printed answer of ``python -m kb ask`` (None if it failed)."""
     cmd = [sys.executable, "-m", "kb", "ask", "--json", "第7条"]
-    return median(timed(lambda: subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, capture_output=True,
-                                               check=True), repeat))
+    try:
+        return median(timed(lambda: subprocess.run(cmd, env=env, cwd=PROJECT_ROOT, capture_output=True,
+                                                   check=True), repeat))
+    except subprocess.CalledProcessError as err:
+        log(f"`python -m kb ask` failed: {err.stderr.decode(errors='replace')[-2000:]}")
+        return None
+
+
+def checkpoint(work: Path, rows: list[dict]) -> None:
+    """Rows measured so far, in case a later step fails."""
+    (work / "rows.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def log(message: str) -> None:
@@ -73,6 +82,7 @@ def run(work: Path, factors: list[int], backends: list[str], rounds: int, cold_r
                    "cold_start_s": cold_start(env, cold_repeat), "ingest": ingest}
             row["server_rss_mib"] = srv.peak_rss_mib() if srv else None
             rows.append(row)
+            checkpoint(work, rows)
     real_kb = work / "embedded-x1"
     for factor in factors:
         if factor == 1:
@@ -94,6 +104,7 @@ def run(work: Path, factors: list[int], backends: list[str], rounds: int, cold_r
                        "cold_start_s": cold_start(env, cold_repeat), "build_s": build["build_s"]}
                 row["server_rss_mib"] = srv.peak_rss_mib() if srv else None
                 rows.append(row)
+                checkpoint(work, rows)
     return rows
 
 

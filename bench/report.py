@@ -11,7 +11,7 @@ def _ms(seconds: float | None) -> str:
 
 
 def _s(seconds: float | None) -> str:
-    return "–" if seconds is None else f"{seconds:.2f} s"
+    return "failed" if seconds is None else f"{seconds:.2f} s"
 
 
 def _mib(value: float | None) -> str:
@@ -42,6 +42,19 @@ COLUMNS = ["backend", "corpus", "clauses / vectors", "warm median", "warm p95", 
 def table(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(_row(r)) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def readme_table(rows: list[dict]) -> str:
+    """The README's shorter table: latency, memory and start-up per backend and corpus size."""
+    cols = ["backend", "corpus (clauses)", "warm median / p95", "plan-kb ÷ llama-index default",
+            "peak RSS kb process (+ chroma server)", "cold start `kb ask`", "re-ingest, unchanged"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        server = f" (+ {_mib(r['server_rss_mib'])})" if r.get("server_rss_mib") else ""
+        lines.append(f"| {r['backend']} | {r['factor']}× ({r['clauses']:,}) | {_ms(r['warm_median_s'])} / "
+                     f"{_ms(r['warm_p95_s'])} | {_ratio(r['warm_median_s'], r.get('llamaindex_median_s'))} | "
+                     f"{_mib(r['rss_mib'])}{server} | {_s(r['cold_start_s'])} | {_s(r['reingest_s'])} |")
     return "\n".join(lines)
 
 

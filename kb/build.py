@@ -20,6 +20,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ingest.errors import UnreadableSource
+from ingest.limits import DEFAULT_LIMITS, SourceLimits
 from ingest.loader import load_document
 from ingest.model import Clause
 from ingest.readers import supported_suffixes
@@ -54,12 +55,19 @@ class IngestReport:
 
 
 def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Read in blocks: a file far over the size limit is hashed, then refused, without filling memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class Builder:
-    def __init__(self, kb_dir: Path, sources: list[Path], embedder: CachedEmbedder, vectors: VectorIndex):
+    def __init__(self, kb_dir: Path, sources: list[Path], embedder: CachedEmbedder, vectors: VectorIndex,
+                 limits: SourceLimits = DEFAULT_LIMITS):
         self.kb_dir, self.sources, self.embedder, self.vectors = kb_dir, sources, embedder, vectors
+        self.limits = limits
         self.catalog_path = kb_dir / "catalog.json"
         self.lexical_dir = kb_dir / "lexical"
 
@@ -69,9 +77,10 @@ class Builder:
         self.kb_dir.mkdir(parents=True, exist_ok=True)
         old = Catalog.load(self.catalog_path) if self.catalog_path.exists() else Catalog([], [])
         old_by_source = {d.source: d for d in old.documents}
-        files, missing = discover(self.sources, supported_suffixes())
+        files, missing, refused = discover(self.sources, supported_suffixes())
         files = [f.resolve() for f in files]
         report.warnings.extend(missing)
+        report.errors.extend(refused)
 
         documents: list[DocRecord] = []
         clauses: list[Clause] = []
@@ -116,7 +125,7 @@ class Builder:
             keys.add(prev.key)
             return
         try:
-            doc = load_document(path, keys)
+            doc = load_document(path, keys, self.limits)
         except UnreadableSource as err:
             report.errors.append(str(err))
             if prev:  # keep what we had rather than lose the document

