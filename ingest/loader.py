@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.errors import UnreadableSource
+from ingest.limits import DEFAULT_LIMITS, SourceLimits, check_file_size
 from ingest.model import Document
 from ingest.readers import reader_for, supported_suffixes
-from ingest.sources import discover
+from ingest.sources import discover_sources
 from ingest.structure import parse_source
 
 
@@ -18,11 +19,13 @@ class Corpus:
     warnings: list[str] = field(default_factory=list)  # read, but something deserves a look
 
 
-def load_document(path: Path, taken_keys: set[str] | None = None) -> Document:
+def load_document(path: Path, taken_keys: set[str] | None = None,
+                  limits: SourceLimits = DEFAULT_LIMITS) -> Document:
     """Read and parse one file (raises UnreadableSource)."""
-    reader = reader_for(path)
+    reader = reader_for(path, limits)
     if reader is None:
         raise UnreadableSource(path, "不支持这种文件格式", f"支持的格式：{'、'.join(supported_suffixes())}")
+    check_file_size(path, limits)
     source = reader.read(path)
     doc = parse_source(source)
     if taken_keys is not None and doc.key in taken_keys:
@@ -33,13 +36,13 @@ def load_document(path: Path, taken_keys: set[str] | None = None) -> Document:
     return doc
 
 
-def load_corpus(sources: list[Path]) -> Corpus:
-    files, missing = discover(sources, supported_suffixes())
-    corpus = Corpus(warnings=missing)
+def load_corpus(sources: list[Path], limits: SourceLimits = DEFAULT_LIMITS) -> Corpus:
+    found = discover_sources(sources, supported_suffixes())
+    corpus = Corpus(errors=found.refused, warnings=found.missing)
     keys: set[str] = set()
-    for path in files:
+    for path in found.files:
         try:
-            doc = load_document(path, keys)
+            doc = load_document(path, keys, limits)
         except UnreadableSource as err:
             corpus.errors.append(str(err))
             continue

@@ -24,7 +24,7 @@ from ingest.limits import DEFAULT_LIMITS, SourceLimits
 from ingest.loader import load_document
 from ingest.model import Clause
 from ingest.readers import supported_suffixes
-from ingest.sources import discover
+from ingest.sources import discover_sources
 from kb.catalog import Catalog, DocRecord
 from kb.embed_cache import CachedEmbedder
 from kb.lexical import LexicalIndex, clause_text
@@ -77,10 +77,10 @@ class Builder:
         self.kb_dir.mkdir(parents=True, exist_ok=True)
         old = Catalog.load(self.catalog_path) if self.catalog_path.exists() else Catalog([], [])
         old_by_source = {d.source: d for d in old.documents}
-        files, missing, refused = discover(self.sources, supported_suffixes())
-        files = [f.resolve() for f in files]
-        report.warnings.extend(missing)
-        report.errors.extend(refused)
+        found = discover_sources(self.sources, supported_suffixes())
+        files = [f.resolve() for f in found.files]
+        report.warnings.extend(found.missing)
+        report.errors.extend(found.refused)
 
         documents: list[DocRecord] = []
         clauses: list[Clause] = []

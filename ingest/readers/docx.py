@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ingest.errors import UnreadableSource
+from ingest.limits import DEFAULT_LIMITS, SourceLimits, check_zip_unpacked
 from ingest.model import Block, SourceText
 from ingest.readers.lines import empty_file, join_wrapped, read_source_bytes
 
@@ -22,6 +23,9 @@ class DocxReader:
 
     suffixes = (".docx",)
 
+    def __init__(self, limits: SourceLimits = DEFAULT_LIMITS):
+        self.limits = limits
+
     def read(self, path: Path) -> SourceText:
         data = read_source_bytes(path)
         if not data:
@@ -32,6 +36,7 @@ class DocxReader:
                 "这不是 .docx 文件，而是旧版 Word（.doc）文档或设有密码的文档",
                 "请用 Word 打开（如有密码先取消密码），另存为 .docx 后再导入",
             )
+        check_zip_unpacked(path, data, self.limits)   # before python-docx inflates every part
         from docx import Document
 
         try:

@@ -10,14 +10,18 @@ judged by which one yields common Chinese text, and only then charset-normalizer
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 # Below this share of common Chinese characters, a GB18030/Big5 decoding is mojibake.
 PLAUSIBLE = 0.85
-# Above this share of control characters, the "text" is binary data.
+# Above this share of control characters, the "text" is binary data; below it they are stray and dropped.
 MAX_CONTROL = 0.05
+# Terminal colour codes (ESC [ 31 m) and titles (ESC ] 0 ; … BEL) go whole, not just their ESC.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+_KEPT_CONTROLS = "\t\n\r\f\v"
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -134,9 +138,18 @@ def _checked_guess(data: bytes) -> Decoded:
 
 def _checked(text: str, encoding: str) -> Decoded:
     if text:
-        controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+        controls = sum(1 for ch in text if _is_stray_control(ch))
         if controls / len(text) > MAX_CONTROL:
             raise NotText("大部分是控制字符，是二进制数据")
-        if "\x00" in text:
-            raise NotText("含有空字节（NUL），是二进制数据")
     return Decoded(text, encoding)
+
+
+def _is_stray_control(char: str) -> bool:
+    return unicodedata.category(char) == "Cc" and char not in _KEPT_CONTROLS
+
+
+def strip_controls(text: str) -> tuple[str, int]:
+    """Text without stray control characters (NUL, ESC sequences, BEL…), and how many characters went."""
+    cleaned = _ESCAPE_SEQUENCE.sub("", text)
+    cleaned = "".join(ch for ch in cleaned if not _is_stray_control(ch))
+    return cleaned, len(text) - len(cleaned)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ingest.errors import UnreadableSource
 from ingest.model import Block, SourceText
-from ingest.readers.encoding import NotText, decode_text
+from ingest.readers.encoding import NotText, decode_text, strip_controls
 from ingest.readers.lines import empty_file, read_source_bytes
 
 # Whitespace str.strip() leaves alone: BOMs and zero-width spaces pasted mid-file.
@@ -29,10 +29,12 @@ class TextReader:
             decoded = decode_text(data)
         except NotText as exc:
             raise not_text(path, exc) from exc
-        blocks = [Block(line) for line in text_lines(decoded.text)]
+        text, dropped = strip_controls(decoded.text)
+        blocks = [Block(line) for line in text_lines(text)]
         if not blocks:
             raise empty_file(path)
-        return SourceText(path=path, blocks=blocks, encoding=decoded.encoding, paged=False)
+        warnings = [f"去掉了 {dropped} 个控制字符（如空字节、终端颜色代码），其余内容照常读入"] if dropped else []
+        return SourceText(path=path, blocks=blocks, encoding=decoded.encoding, paged=False, warnings=warnings)
 
 
 def text_lines(text: str) -> list[str]:
