@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.report import write_report
+from bench.report import update_readme, write_report
 from bench.server import ChromaServer
 from bench.synthetic import sources_dir
 from bench.timing import median, timed
@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, ensure_ascii=False, indent=1),
                                            encoding="utf-8")
     print(write_report(rows, meta, args.out))
+    if args.out.resolve() == HERE:
+        update_readme(rows, meta, PROJECT_ROOT / "README.md")
     return 0
 
 

@@ -116,6 +116,20 @@ NOTES = [
 ]
 
 
+def update_readme(rows: list[dict], meta: dict, readme: Path) -> None:
+    """Replace the table between the README's perf markers with this run's."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = "<!-- perf:start -->", "<!-- perf:end -->"
+    if start not in text or end not in text:
+        return
+    block = "\n".join([start, readme_table(rows), "",
+                        (f"Measured {meta['date']}, load average {meta['load_before'][0]:.1f} before the run "
+                        f"(other work shares the 2 cores). Targets at the largest corpus:"), "",
+                        *verdicts(rows), end])
+    head, rest = text.split(start, 1)
+    readme.write_text(head + block + rest.split(end, 1)[1], encoding="utf-8")
+
+
 def write_report(rows: list[dict], meta: dict, out: Path) -> str:
     """Write results.md and chart.png into ``out``; returns the markdown."""
     chart(rows, out / "chart.png")
