@@ -19,6 +19,7 @@ from ingest.errors import UnreadableSource
 from ingest.limits import MB, SourceLimits
 from ingest.numerals import int_to_cn_numeral
 from ingest.readers.docx import DocxReader
+from ingest.readers.html import HtmlReader
 from ingest.readers.pdf import PdfReader
 from ingest.readers.text import TextReader
 from ingest.sources import climbs_out, discover_sources
@@ -211,3 +212,10 @@ def test_a_text_file_with_a_few_nul_bytes_is_read_and_binary_data_is_not(tmp_pat
     binary = tmp_path / "data.txt"
     binary.write_bytes(random.Random(2).randbytes(5000))
     assert "二进制" in _refusal(TextReader(), binary)
+
+
+def test_a_web_page_with_stray_control_characters_reads_clean(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>第一条\x00　为了\x1b[1m优化\x1b[0m营商环境，制定本条例。</p></body></html>",
+                    encoding="utf-8")
+    assert [b.text for b in HtmlReader().read(page).blocks] == ["第一条　为了优化营商环境，制定本条例。"]

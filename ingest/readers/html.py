@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ingest.errors import UnreadableSource
 from ingest.model import Block, SourceText
-from ingest.readers.encoding import NotText, decode_text
+from ingest.readers.encoding import NotText, decode_text, strip_controls
 from ingest.readers.lines import empty_file, is_wide, join_wrapped, read_source_bytes
 from ingest.readers.text import not_text
 
@@ -50,7 +50,7 @@ class HtmlReader:
             raise not_text(path, exc) from exc
         from bs4 import BeautifulSoup
 
-        soup = BeautifulSoup(decoded.text, "html.parser")
+        soup = BeautifulSoup(strip_controls(decoded.text)[0], "html.parser")
         root = _content_root(soup)
         paragraphs = _Paragraphs()
         _walk(root, paragraphs, drop=_DROP if root.name in ("main", "article") else _DROP | _CHROME)
