@@ -25,6 +25,10 @@ def health_problem(health: dict) -> str | None:
     """The banner text for an unhealthy ``kb.health()``, or None when all is well."""
     if health.get("ok"):
         return None
+    if health.get("degraded"):
+        return (f"{health.get('error')}\n"
+                "回答仍然给出并附引用，但可能不如平时准确；向量库恢复后自动恢复。 "
+                "Semantic search is down: answers use keyword search only until it returns.")
     return (f"{UNAVAILABLE}：{health.get('error') or '未知错误 unknown error'}\n"
             "问答和检索暂时无法使用。 Questions and search will fail until this is fixed.")
 

@@ -53,9 +53,10 @@ class KnowledgeBase:
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, progress: bool = True) -> "KnowledgeBase":
-        """Open the knowledge base, building or updating it first when the sources changed."""
+        """Open the knowledge base, building or updating it first when the sources changed
+        (with a Chroma server: taking the version published there, when there is one)."""
         kb = cls(settings)
-        kb.ingest(progress=progress)
+        kb._engine.open_index(progress=progress)
         return kb
 
     def ingest(self, *, progress: bool = True, on_progress=None):

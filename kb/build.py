@@ -5,12 +5,12 @@ vectors are missing (the cache makes even those free when the text was seen befo
 deletes vectors of removed text, then replaces the catalog, BM25 index and manifest
 atomically. A run killed half-way leaves the previous catalog and BM25 usable, and the
 next run completes the work: what is in Chroma is always reconciled with what should be.
+A folder that does not match its manifest (see ``kb.generation``) is rebuilt, never read.
 """
 from __future__ import annotations
 
 import hashlib
-import json
-import os
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,12 +27,14 @@ from ingest.readers import supported_suffixes
 from ingest.sources import discover_sources
 from kb.catalog import Catalog, DocRecord
 from kb.embed_cache import CachedEmbedder
+from kb.generation import Manifest, checksums, discard, generation_id, verify
 from kb.lexical import LexicalIndex, clause_text
 from kb.tokenize import Tokenizer
 from kb.units import Unit, units_for
 from kb.vectors import VectorIndex
 
 ProgressFn = Callable[[str, int, int], None]
+log = logging.getLogger("kb")
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Builder:
         started = time.perf_counter()
         report = IngestReport()
         self.kb_dir.mkdir(parents=True, exist_ok=True)
+        self._check_integrity(report)
         old = Catalog.load(self.catalog_path) if self.catalog_path.exists() else Catalog([], [])
         old_by_source = {d.source: d for d in old.documents}
         found = discover_sources(self.sources, supported_suffixes())
@@ -109,11 +112,19 @@ class Builder:
         tokenizer = Tokenizer.for_corpus([clause_text(c) for c in clauses])
         LexicalIndex.build(tokenizer, clauses).save(self.lexical_dir)
         catalog.save(self.catalog_path)
-        self._write_manifest(documents)
+        self._write_manifest(documents, len(wanted))
         report.seconds = time.perf_counter() - started
         if on_progress:
             on_progress("done", 1, 1)
         return report, catalog
+
+    def _check_integrity(self, report: IngestReport) -> None:
+        _, problem = verify(self.kb_dir, self.vectors.name)
+        if problem:
+            message = f"知识库文件夹 {self.kb_dir} 不完整或已损坏：{problem}。已丢弃这些文件，正在从源文件重建。"
+            log.warning(message)
+            report.warnings.append(message)
+            discard(self.kb_dir)
 
     def _take_file(self, path, old, old_by_source, report, documents, clauses, keys) -> None:
         sha = file_sha256(path)
@@ -161,9 +172,8 @@ class Builder:
                 on_progress("embeddings", done, len(todo))
         bar.close()
 
-    def _write_manifest(self, documents: list[DocRecord]) -> None:
-        data = {"embedding_model": self.embedder.name, "collection": self.vectors.name,
-                "files": {d.source: d.sha256 for d in documents}}
-        tmp = self.kb_dir / "manifest.json.tmp"
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, self.kb_dir / "manifest.json")
+    def _write_manifest(self, documents: list[DocRecord], unit_count: int) -> None:
+        sums = checksums(self.kb_dir)
+        Manifest(embedding_model=self.embedder.name, collection=self.vectors.name,
+                 generation=generation_id(sums), unit_count=unit_count, checksums=sums,
+                 files={d.source: d.sha256 for d in documents}).save(self.kb_dir)

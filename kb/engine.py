@@ -1,10 +1,17 @@
-"""The engine behind ``KnowledgeBase``: owns the embedder, Chroma, BM25 and the catalog."""
+"""The engine behind ``KnowledgeBase``: owns the embedder, Chroma, BM25 and the catalog.
+
+The catalog and BM25 index it serves are one generation of the KB folder (``kb.generation``),
+swapped as a whole when another process installs or publishes a newer one (``_refresh``).
+"""
 from __future__ import annotations
 
+import logging
 import re
+import shutil
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cached_property
 
 from ingest.model import Clause
@@ -15,22 +22,36 @@ from kb.compose import compose_answer
 from kb.embed_cache import CachedEmbedder
 from kb.embeddings import load_embedder
 from kb.followup import contextual_query
+from kb.generation import CATALOG, LEXICAL, Manifest, stamp, verify
 from kb.lexical import LexicalIndex
 from kb.model import Answer, Hit
+from kb.publish import SharedState
 from kb.references import parse_references, resolve
 from kb.refusal import RefusalPolicy
 from kb.retrieve import HybridRetriever
 from kb.settings import Settings
 from kb.text import clean_question, fold_width, has_meaning, is_english
-from kb.vectors import VectorIndex, VectorStoreUnavailable
+from kb.vectors import VectorIndex, VectorStoreUnavailable, collection_name
 
 EMPTY_QUESTION = "请输入您的问题，例如：小微企业贷款难，有什么支持？"
 NO_TEXT_QUESTION = "没有识别到文字内容，请用文字描述您的问题。"
 NOT_BUILT = "知识库尚未建立，请先运行：python -m kb ingest"
+DEGRADED = "语义检索暂不可用，问答暂时只按关键词检索："
+log = logging.getLogger("kb")
 
 
 class KnowledgeBaseNotReady(RuntimeError):
     pass
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One verified version of the KB folder, read as a whole: what every answer uses."""
+
+    manifest: Manifest
+    stamp: tuple | None       # the manifest's stat stamp when it was read
+    catalog: Catalog
+    lexical: LexicalIndex
 
 
 class Engine:
@@ -41,10 +62,13 @@ class Engine:
             from kb.llm import require_client
 
             require_client()
-        self._catalog: Catalog | None = None
+        self._current: Generation | None = None
         self._retriever: HybridRetriever | None = None
         self._corpus_text: str | None = None
         self._lock = threading.RLock()
+        self._refreshing = threading.Lock()
+        self._next_check = 0.0
+        self._refresh_error = ""
 
     # -- components, loaded on first use --------------------------------------------------
     @cached_property
@@ -59,14 +83,13 @@ class Engine:
     def embed_model_name(self) -> str:
         return self.settings.embed_model
 
+    @cached_property
+    def shared_state(self) -> SharedState:
+        return SharedState(self.vectors)
+
     @property
     def catalog(self) -> Catalog:
-        if self._catalog is None:
-            path = self.settings.dir / "catalog.json"
-            if not path.exists():
-                raise KnowledgeBaseNotReady(NOT_BUILT)
-            self._catalog = Catalog.load(path)
-        return self._catalog
+        return self._generation().catalog
 
     @property
     def corpus_text(self) -> str:
@@ -76,24 +99,137 @@ class Engine:
 
     @property
     def retriever(self) -> HybridRetriever:
+        current = self._generation()
         with self._lock:  # the app's first requests may arrive together
             if self._retriever is None:
-                self._retriever = self._load_retriever()
-        return self._retriever
+                self._retriever = HybridRetriever(current.catalog, self.vectors, current.lexical, self.embedder)
+            return self._retriever
 
-    def _load_retriever(self) -> HybridRetriever:
-        catalog, folder = self.catalog, self.settings.dir / "lexical"
-        if not LexicalIndex.is_current(folder):
-            raise KnowledgeBaseNotReady(NOT_BUILT)
-        return HybridRetriever(catalog, self.vectors, LexicalIndex.load(folder), self.embedder)
+    def _generation(self) -> Generation:
+        self._maybe_refresh()
+        if self._current is None:
+            with self._lock:
+                if self._current is None:
+                    self._current = self._read_generation()
+        return self._current
+
+    def _read_generation(self) -> Generation:
+        """The KB folder's generation, checked against its manifest; never a half-written one."""
+        folder = self.settings.dir
+        for _ in range(5):
+            before = stamp(folder)
+            manifest, problem = verify(folder, collection_name(self.embedder.name))
+            if problem:
+                raise KnowledgeBaseNotReady(f"知识库文件夹 {folder} 不完整或已损坏：{problem}。"
+                                            "请运行 python -m kb ingest 重建。")
+            if manifest is None or not LexicalIndex.is_current(folder / LEXICAL):
+                raise KnowledgeBaseNotReady(NOT_BUILT)
+            try:
+                catalog, lexical = Catalog.load(folder / CATALOG), LexicalIndex.load(folder / LEXICAL)
+            except (OSError, ValueError):   # another process is installing a generation right now
+                time.sleep(0.2)
+                continue
+            if stamp(folder) == before and lexical.clause_ids == [c.id for c in catalog.clauses]:
+                return Generation(manifest, before, catalog, lexical)
+            time.sleep(0.2)
+        raise KnowledgeBaseNotReady("知识库正在被另一个进程更新，请稍后再试。")
+
+    # -- a newer generation from another process ----------------------------------------------
+    def _maybe_refresh(self) -> None:
+        """At most every ``sync_seconds``, look for a newer generation in the background (no answer waits)."""
+        if self._current is None or time.monotonic() < self._next_check:
+            return
+        self._next_check = time.monotonic() + self.settings.sync_seconds
+        if self._refreshing.acquire(blocking=False):
+            threading.Thread(target=self._refresh, name="kb-refresh", daemon=True).start()
+
+    def _refresh(self) -> None:
+        try:
+            self._take_newer_generation()
+            self._refresh_error = ""
+        except Exception as err:  # noqa: BLE001 - keep serving the current generation; retry later
+            if str(err) != self._refresh_error:   # once per distinct failure, not every few seconds
+                log.warning("检查知识库新版本失败，稍后重试：%s", err)
+            self._refresh_error = str(err)
+        finally:
+            self._refreshing.release()
+
+    def _take_newer_generation(self) -> None:
+        current = self._current
+        if self.settings.chroma_url:
+            head = self.shared_state.head()
+            if head is None or head.generation == current.manifest.generation:
+                return
+            self.shared_state.fetch(head, self.settings.dir)
+        elif stamp(self.settings.dir) == current.stamp:
+            return
+        new = self._read_generation()
+        if new.manifest.generation == current.manifest.generation:
+            self._current = new   # same files, newer stamp
+            return
+        if not self.settings.chroma_url:
+            self._reopen_vectors()   # an embedded Chroma only sees other processes' vectors when reopened
+        retriever = HybridRetriever(new.catalog, self.vectors, new.lexical, self.embedder)
+        with self._lock:
+            self._current, self._retriever, self._corpus_text = new, retriever, None
+        log.warning("已切换到另一进程导入的知识库版本 %s（%d 个条款）", new.manifest.generation,
+                    len(new.catalog.clauses))
+
+    def _reopen_vectors(self) -> None:
+        old = self.__dict__.pop("vectors", None)
+        self.__dict__.pop("shared_state", None)
+        if old is not None:
+            old.close()
+        _ = self.vectors
 
     # -- operations ------------------------------------------------------------------------
+    def open_index(self, progress: bool = True, on_progress=None) -> IngestReport | None:
+        """At start: with a Chroma server, serve the generation it publishes when there is one
+        (app processes are readers; ``python -m kb ingest`` is the writer); otherwise ingest."""
+        if self.settings.chroma_url:
+            head = self.shared_state.head()
+            if head is not None and head.collection == self.vectors.name:
+                local, problem = verify(self.settings.dir, head.collection)
+                if problem:
+                    log.warning("本地缓存 %s 已损坏（%s），重新从 Chroma 服务器获取。", self.settings.dir, problem)
+                if local is None or local.generation != head.generation:
+                    self.shared_state.fetch(head, self.settings.dir)
+                self._forget()
+                return None
+        return self.ingest(progress=progress, on_progress=on_progress)
+
     def ingest(self, progress: bool = True, on_progress=None) -> IngestReport:
-        builder = Builder(self.settings.dir, self.settings.sources, self.embedder, self.vectors,
+        builder = Builder(self.settings.dir, self.settings.sources, self.embedder, self._vectors_for_ingest(),
                           self.settings.source_limits)
-        report, catalog = builder.run(progress=progress, on_progress=on_progress)
-        self._catalog, self._retriever, self._corpus_text = catalog, None, None
+        report, _ = builder.run(progress=progress, on_progress=on_progress)
+        if self.settings.chroma_url:
+            self._publish()
+        self._forget()
         return report
+
+    def _forget(self) -> None:
+        with self._lock:   # the next call reads the generation now in the folder
+            self._current, self._retriever, self._corpus_text = None, None, None
+
+    def _publish(self) -> None:
+        manifest, _ = verify(self.settings.dir, self.vectors.name)
+        head = self.shared_state.head()
+        if manifest is not None and (head is None or head.generation != manifest.generation):
+            self.shared_state.publish(self.settings.dir, manifest)
+
+    def _vectors_for_ingest(self) -> VectorIndex:
+        """An embedded Chroma that cannot be opened (a corrupt database) is set aside and rebuilt."""
+        try:
+            return self.vectors
+        except VectorStoreUnavailable as err:
+            store = self.settings.dir / "chroma"
+            if self.settings.chroma_url or not store.exists():
+                raise
+            broken = self.settings.dir / "chroma.broken"
+            shutil.rmtree(broken, ignore_errors=True)
+            store.rename(broken)
+            log.warning("内置向量数据库 %s 已损坏、无法打开（%s），已移到 %s，正在重建。", store, err, broken)
+            return self.vectors
 
     def answer(self, question: str, history: list[dict] | None = None) -> Answer:
         """The extractive answer, or the verified LLM answer when an endpoint is configured."""
@@ -120,6 +256,7 @@ class Engine:
         refuse = self.policy.should_refuse(retrieval, self.retriever.lexical, english, self.corpus_text)
         answer = compose_answer(q, retrieval, refuse, self.settings.top_k, english)
         answer.notices = notices + answer.notices + retrieval.notices
+        answer.degraded = not retrieval.dense_available
         if retrieval.reference and retrieval.reference.message:
             answer.notices.append(retrieval.reference.message)
         answer.latency_ms = (time.perf_counter() - started) * 1000
@@ -190,10 +327,16 @@ class Engine:
         info = {"ok": True, "error": None, "vector_store": self.settings.chroma_url or "embedded",
                 "embedding_model": self.settings.embed_model}
         try:
-            info["documents"] = len(self.catalog.documents)
-            info["clauses"] = len(self.catalog.clauses)
+            current = self._generation()
+            info["documents"] = len(current.catalog.documents)
+            info["clauses"] = len(current.catalog.clauses)
+            info["generation"] = current.manifest.generation
             info["vectors"] = self.vectors.count()
-        except (VectorStoreUnavailable, KnowledgeBaseNotReady) as err:
+        except VectorStoreUnavailable as err:
+            # Answers still come, from BM25 alone, once the retriever is loaded: say so.
+            degraded = self._retriever is not None
+            info.update(ok=False, degraded=degraded, error=f"{DEGRADED if degraded else ''}{err}")
+        except KnowledgeBaseNotReady as err:
             info.update(ok=False, error=str(err))
         return info
 

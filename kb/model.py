@@ -48,11 +48,12 @@ class Answer:
     mode: str = "extractive"       # "extractive" | "llm"
     verified: bool = True          # every sentence checked against its cited clause
     notices: list[str] = field(default_factory=list)  # shown to the user: question cut, LLM fell back…
+    degraded: bool = False         # the vector store was unreachable: found by keywords (BM25) alone
 
     def to_json(self) -> dict:
         return {
             "question": self.question, "answer": self.text, "refused": self.refused,
             "citations": [c.to_json() for c in self.citations],
             "latency_ms": round(self.latency_ms, 2), "mode": self.mode, "verified": self.verified,
-            "notices": list(self.notices),
+            "notices": list(self.notices), "degraded": self.degraded,
         }

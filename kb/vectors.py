@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
+
 from kb.units import CHUNKING_VERSION, Unit
 
 
@@ -45,7 +46,7 @@ class VectorIndex:
     def __init__(self, kb_dir: Path, model_name: str, url: str | None = None):
         self.url = url
         self.name = collection_name(model_name)
-        client = self._guard(lambda: _client(kb_dir, url))
+        self.client = client = self._guard(lambda: _client(kb_dir, url))
         # A few thousand vectors: a wide HNSW search is still sub-millisecond and makes the
         # neighbours exact, so a KB built in another order ranks the same (measured: it did not).
         self._collection = self._guard(lambda: client.get_or_create_collection(
@@ -75,7 +76,13 @@ class VectorIndex:
         for name in self._guard(client.list_collections):
             name = getattr(name, "name", name)
             if name.startswith(prefix) and name != self.name:
-                self._guard(lambda: client.delete_collection(name))
+                self._guard(lambda name=name: client.delete_collection(name))
+
+    def close(self) -> None:
+        """Release the client; an embedded Chroma reopened afterwards re-reads what other processes wrote."""
+        close = getattr(self.client, "close", None)
+        if close:
+            close()
 
     def ids(self) -> set[str]:
         return set(self._guard(lambda: self._collection.get(include=[])["ids"]))
@@ -91,7 +98,7 @@ class VectorIndex:
     def delete(self, ids: list[str]) -> None:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            self._guard(lambda: self._collection.delete(ids=chunk))
+            self._guard(lambda chunk=chunk: self._collection.delete(ids=chunk))
 
     def count(self) -> int:
         return int(self._guard(self._collection.count))

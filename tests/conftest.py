@@ -42,6 +42,18 @@ def kb(tmp_path_factory, embed_cache, full_sources):
     return KnowledgeBase.open(settings, progress=False)
 
 
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real Chroma server on 127.0.0.1: CI's (``KB_TEST_CHROMA_URL``, see .ci/run) or one started here."""
+    if os.environ.get("KB_TEST_CHROMA_URL"):
+        yield os.environ["KB_TEST_CHROMA_URL"]
+        return
+    from chroma_proc import ChromaServer
+
+    with ChromaServer(tmp_path_factory.mktemp("chroma-server")) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's headless Chromium (see tests/headless.py, which browser test modules import first)."""

@@ -13,6 +13,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 SAMPLES = {"dir": "/tmp/somewhere", "sources": '["/tmp/a", "/tmp/b"]', "chroma_url": "http://127.0.0.1:8000",
            "embed_model": "sentence-transformers:BAAI/bge-small-zh-v1.5", "embed_cache": "/tmp/cache.sqlite",
+           "sync_seconds": "0.5",
            "top_k": "7", "max_question_chars": "500", "max_file_mb": "12.5", "max_pdf_pages": "300",
            "host": "0.0.0.0", "port": "8080", "auth": "user:pass",
            "llm_base_url": "http://localhost:8000/v1", "llm_model": "qwen2.5", "llm_api_key": "sk-test",
