@@ -24,6 +24,8 @@ _COLLOQUIAL = {
     r"补贴|补助|给钱|奖励多少": "补助 奖励 资金 扶持",
     r"网上办|线上办|不用跑": "网上 在线 电子化",
     r"投诉|反映问题|找谁说理": "投诉 诉求",
+    r"自动(审)?批|秒批|机器(审)?批": "智能审批 审批",
+    r"短板|不足|弱项|差距|难处|毛病": "矛盾 问题 短板",
 }
 _ENGLISH = {
     r"start(ing)? a (new )?business|set(ting)? up a (company|business)|regist(er|ering|ration of) a (company|business)": "企业开办 开办 设立 登记",
@@ -56,12 +58,18 @@ JURISDICTIONS = {
 }
 
 
-def expand_for_lexical(query: str) -> str:
-    """The query plus the official Chinese terms its colloquial or English words imply."""
+def implied_terms(query: str) -> str:
+    """The official Chinese terms the query's colloquial or English words imply ("" if none)."""
     extra = [terms for cue, terms in _COLLOQUIAL.items() if re.search(cue, query)]
     low = query.lower()
     extra += [terms for cue, terms in _ENGLISH.items() if re.search(cue, low)]
-    return f"{query} {' '.join(extra)}" if extra else query
+    return " ".join(extra)
+
+
+def expand_for_lexical(query: str) -> str:
+    """The query plus the official Chinese terms its colloquial or English words imply."""
+    extra = implied_terms(query)
+    return f"{query} {extra}" if extra else query
 
 
 def query_jurisdictions(query: str) -> set[str]:

@@ -15,7 +15,7 @@ from kb.catalog import Catalog, DocRecord
 from kb.embeddings import Embedder
 from kb.lexical import LexicalIndex
 from kb.model import Hit
-from kb.query_terms import document_jurisdiction, expand_for_lexical, query_jurisdictions
+from kb.query_terms import document_jurisdiction, expand_for_lexical, implied_terms, query_jurisdictions
 from kb.references import Resolution, named_document, parse_references, resolve
 from kb.vectors import VectorIndex, VectorStoreUnavailable
 
@@ -32,6 +32,7 @@ class FusionWeights:
     jurisdiction_boost: float = 0.3   # the query says 青岛 / 省里 / 国家: prefer documents of that level
     answer_type_boost: float = 0.5    # 「多久」「多少钱」: prefer clauses that hold a value of that kind
     focus: float = 0.5                # a follow-up's own words (「那小微企业呢？」) against the whole conversation
+    implied: float = 1.0              # weight of implied official terms (借钱 → 融资) against the user's words
     dense_candidates: int = 60        # units fetched from Chroma
 
 
@@ -85,8 +86,7 @@ class HybridRetriever:
             dense, windows = {}, {}
             notices.append(f"向量数据库暂不可用，本次仅按关键词检索。{err}")
         expanded = expand_for_lexical(query)
-        lexical = self.lexical.scores(expanded)
-        bigram = self.lexical.bigram_scores(expanded)
+        lexical, bigram = self._lexical_scores(query)
         types = asked_types(query)
         fused = self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), types)
         topical = fused if not types else self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), [])
@@ -118,6 +118,17 @@ class HybridRetriever:
             answer_terms=self.lexical.query_tokens(expanded), reference=resolution, named_doc=named,
             topical=[self.catalog.by_id[c] for c in sorted(topical, key=lambda c: (-topical[c], c))[:5]],
             dense_available=not notices, notices=notices)
+
+    def _lexical_scores(self, query: str) -> tuple[dict[str, float], dict[str, float]]:
+        """Word and bigram BM25 of the question, plus the terms it implies at a lower weight:
+        the user's own words are the better evidence."""
+        lexical, bigram = self.lexical.scores(query), self.lexical.bigram_scores(query)
+        implied, w = implied_terms(query), self.weights.implied
+        if implied and w:
+            for table, extra in ((lexical, self.lexical.scores(implied)), (bigram, self.lexical.bigram_scores(implied))):
+                for cid, value in extra.items():
+                    table[cid] = table.get(cid, 0.0) + w * value
+        return lexical, bigram
 
     def _fuse(self, dense: dict[str, float], lexical: dict[str, float], bigram: dict[str, float],
               named: DocRecord | None, jurisdictions: set[str], types: list[AnswerType]) -> dict[str, float]:
