@@ -32,6 +32,10 @@ class FusionWeights:
     jurisdiction_boost: float = 0.3   # the query says 青岛 / 省里 / 国家: prefer documents of that level
     answer_type_boost: float = 0.5    # 「多久」「多少钱」: prefer clauses that hold a value of that kind
     focus: float = 0.5                # a follow-up's own words (「那小微企业呢？」) against the whole conversation
+    # 专栏 list the projects and keywords of several items, so they match many questions loosely; the
+    # item is usually the answer. Dev: -0.15…-0.3 fix such cases, -0.5 starts to lose box questions.
+    box_prior: float = -0.2
+    preface_prior: float = 0.0
     implied: float = 1.0              # weight of implied official terms (借钱 → 融资) against the user's words
     dense_candidates: int = 60        # units fetched from Chroma
 
@@ -142,6 +146,10 @@ class HybridRetriever:
                 score += w.named_doc_boost
             if jurisdictions and self._jurisdiction.get(clause.doc_title) in jurisdictions:
                 score += w.jurisdiction_boost
+            if clause.kind == "box":
+                score += w.box_prior
+            elif clause.kind == "preface":
+                score += w.preface_prior
             if types and all(has_value(clause.text, t) for t in types):
                 score += w.answer_type_boost
             out[cid] = score
