@@ -72,6 +72,20 @@ def expand_for_lexical(query: str) -> str:
     return f"{query} {extra}" if extra else query
 
 
+# 「规划是依据什么编制的」「这部法的立法目的是什么」: the question is about the document itself,
+# which its opening answers (the plan's 前言, a law's 第一条 「为了……制定本法」).
+_DOC = r"(规划|条例|法|文件)"
+_ABOUT_DOCUMENT = re.compile(
+    r"(编制|制定|出台|立法|颁布)[^，。？?]{0,8}(依据|目的|宗旨|背景|意义|初衷|原因)|"
+    r"(依据|根据|照着|按照|依照)(哪些|什么|啥)[^，。？?]{0,8}(编制|制定|出台|编出|定出|写出)|"
+    rf"为(什么|啥|何)要?(专门)?(编制|制定|出台|出|搞|定|编|写)了?一?[个部份项]?[^，。？?]{{0,16}}{_DOC}|"
+    rf"(干什么|做什么|干啥)用|{_DOC}的?(定位|作用|意义)是|purpose of (the|this)|why was (the|this)")
+
+
+def asks_about_document(query: str) -> bool:
+    return bool(_ABOUT_DOCUMENT.search(query.lower()))
+
+
 def query_jurisdictions(query: str) -> set[str]:
     low = query.lower()
     return {name for name, cue in JURISDICTIONS.items() if re.search(cue, low)}

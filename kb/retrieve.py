@@ -15,7 +15,8 @@ from kb.catalog import Catalog, DocRecord
 from kb.embeddings import Embedder
 from kb.lexical import LexicalIndex
 from kb.model import Hit
-from kb.query_terms import document_jurisdiction, expand_for_lexical, implied_terms, query_jurisdictions
+from kb.query_terms import (asks_about_document, document_jurisdiction, expand_for_lexical, implied_terms,
+                            query_jurisdictions)
 from kb.references import Resolution, named_document, parse_references, resolve
 from kb.vectors import VectorIndex, VectorStoreUnavailable
 
@@ -35,7 +36,10 @@ class FusionWeights:
     # 专栏 list the projects and keywords of several items, so they match many questions loosely; the
     # item is usually the answer. Dev: -0.15…-0.3 fix such cases, -0.5 starts to lose box questions.
     box_prior: float = -0.2
-    preface_prior: float = 0.0
+    # The 前言 introduces the plan (purpose, basis) and resembles every question about private firms;
+    # it answers questions about the document itself, which get ``opening_boost`` instead.
+    preface_prior: float = -0.3
+    opening_boost: float = 0.6        # 「编制依据」「立法目的」: the 前言 or a law's 第一条
     implied: float = 1.0              # weight of implied official terms (借钱 → 融资) against the user's words
     dense_candidates: int = 60        # units fetched from Chroma
 
@@ -92,8 +96,10 @@ class HybridRetriever:
         expanded = expand_for_lexical(query)
         lexical, bigram = self._lexical_scores(query)
         types = asked_types(query)
-        fused = self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), types)
-        topical = fused if not types else self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), [])
+        about_doc = asks_about_document(query)
+        fused = self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), types, about_doc)
+        topical = fused if not types else self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), [],
+                                                     about_doc)
         if focus:
             for cid, value in _normalise(self.lexical.bigram_scores(focus)).items():
                 if cid in fused:
@@ -135,7 +141,8 @@ class HybridRetriever:
         return lexical, bigram
 
     def _fuse(self, dense: dict[str, float], lexical: dict[str, float], bigram: dict[str, float],
-              named: DocRecord | None, jurisdictions: set[str], types: list[AnswerType]) -> dict[str, float]:
+              named: DocRecord | None, jurisdictions: set[str], types: list[AnswerType],
+              about_doc: bool = False) -> dict[str, float]:
         w = self.weights
         dn, ln, bn = _normalise(dense), _normalise(lexical), _normalise(bigram)
         out: dict[str, float] = {}
@@ -148,6 +155,8 @@ class HybridRetriever:
                 score += w.jurisdiction_boost
             if clause.kind == "box":
                 score += w.box_prior
+            if about_doc and (clause.kind == "preface" or clause.article == 1):
+                score += w.opening_boost
             elif clause.kind == "preface":
                 score += w.preface_prior
             if types and all(has_value(clause.text, t) for t in types):
