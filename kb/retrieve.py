@@ -23,8 +23,9 @@ from kb.vectors import VectorIndex, VectorStoreUnavailable
 
 @dataclass(frozen=True)
 class FusionWeights:
-    """Measured on the dev split (python -m kb.tune): dense and BM25 each miss what the other finds;
-    a sum of normalised scores beats reciprocal-rank fusion because it keeps score margins."""
+    """Chosen on the dev split (`python -m eval --split dev`, one weight at a time): dense and BM25
+    each miss what the other finds; a sum of normalised scores beats reciprocal-rank fusion
+    because it keeps score margins."""
 
     dense: float = 1.0
     lexical: float = 0.8
