@@ -24,6 +24,7 @@ def ref_of_clause(clause: Clause) -> dict:
     ref = {"doc": doc_short_title(clause.doc_title, clause.doc_kind), "id": clause.id,
            "label": clause.label, "text": clause.text}
     ref.update({f: getattr(clause, f) for f in TARGET_FIELDS})
+    ref["preface"] = clause.kind == "preface"
     return ref
 
 
@@ -34,12 +35,15 @@ def ref_of_citation(citation: Mapping, kinds: Mapping[str, str] | None = None) -
            "id": citation.get("id"), "label": citation.get("label"), "text": citation.get("text") or "",
            "marker": citation.get("marker"), "score": citation.get("score")}
     ref.update({f: citation.get(f) for f in TARGET_FIELDS})
+    ref["preface"] = citation.get("kind") == "preface"
     return ref
 
 
 def target_matches(target: Mapping, ref: Mapping) -> bool:
     if ref.get("doc") != target.get("doc"):   # equality: 优化营商环境条例 ≠ 青岛市优化营商环境条例
         return False
+    if target.get("preface"):                 # the plan's 前言 has no chapter, section or item
+        return bool(ref.get("preface"))
     return all(ref.get(f) == target[f] for f in TARGET_FIELDS if f in target)
 
 

@@ -27,8 +27,8 @@ PLAN_ITEMS = range(1, 45)
 PLAN_BOXES = range(1, 9)
 COVERED_CHAPTERS = (1, 2, 4)
 DEV_SHARE = (0.5, 0.7)   # about 60/40
-# What a target may name: a plan item, a box, a section (chapter + section) or a law's article.
-TARGET_SHAPES = ({"item"}, {"box"}, {"chapter", "section"}, {"article"})
+# What a target may name: a plan item, a box, a section (chapter + section), the 前言 or a law's article.
+TARGET_SHAPES = ({"item"}, {"box"}, {"chapter", "section"}, {"preface"}, {"article"})
 _ID = re.compile(r"^q\d{3,}$")
 
 
@@ -59,7 +59,9 @@ def schema_problems(q: GoldQuestion) -> list[str]:
         if not isinstance(t.get("doc"), str) or not t.get("doc"):
             out.append(f"{q.id}: target {t} has no doc")
         if shape not in TARGET_SHAPES:
-            out.append(f"{q.id}: target {t} must give item, box, chapter+section or article")
+            out.append(f"{q.id}: target {t} must give item, box, chapter+section, preface or article")
+        if "preface" in t and t["preface"] is not True:
+            out.append(f"{q.id}: target {t}: preface must be true")
         if any(not isinstance(t[f], int) or isinstance(t[f], bool) for f in shape & set(TARGET_FIELDS)):
             out.append(f"{q.id}: target {t} fields must be integers")
     if any(not f.strip() for f in q.facts):

@@ -20,7 +20,7 @@ from kb.text import fold_width
 from kb.tokenize import Tokenizer
 
 
-LEXICAL_VERSION = "words+bigrams+df+dict-3"   # bump when tokenisation changes: the index is then rebuilt
+LEXICAL_VERSION = "words+bigrams+df+dict-4"   # bump when tokenisation changes: the index is then rebuilt
 _RUNS = re.compile(r"[\u3400-\u9fff]+|[a-z0-9%.]+")
 
 

@@ -34,7 +34,7 @@ class Citation:
             "doc_title": c.doc_title, "chapter": c.chapter, "section": c.section, "item": c.item,
             "box": c.box, "article": c.article, "label": c.label, "page": c.page,
             "score": round(float(self.score), 6), "text": c.text,
-            "id": c.id, "marker": self.marker, "supporting": list(self.supporting),
+            "id": c.id, "kind": c.kind, "marker": self.marker, "supporting": list(self.supporting),
         }
 
 

@@ -24,6 +24,8 @@ _COLLOQUIAL = {
     r"补贴|补助|给钱|奖励多少": "补助 奖励 资金 扶持",
     r"网上办|线上办|不用跑": "网上 在线 电子化",
     r"投诉|反映问题|找谁说理": "投诉 诉求",
+    r"自动(审)?批|秒批|机器(审)?批": "智能审批 审批",
+    r"短板|不足|弱项|差距|难处|毛病": "矛盾 问题 短板",
 }
 _ENGLISH = {
     r"start(ing)? a (new )?business|set(ting)? up a (company|business)|regist(er|ering|ration of) a (company|business)": "企业开办 开办 设立 登记",
@@ -56,12 +58,32 @@ JURISDICTIONS = {
 }
 
 
-def expand_for_lexical(query: str) -> str:
-    """The query plus the official Chinese terms its colloquial or English words imply."""
+def implied_terms(query: str) -> str:
+    """The official Chinese terms the query's colloquial or English words imply ("" if none)."""
     extra = [terms for cue, terms in _COLLOQUIAL.items() if re.search(cue, query)]
     low = query.lower()
     extra += [terms for cue, terms in _ENGLISH.items() if re.search(cue, low)]
-    return f"{query} {' '.join(extra)}" if extra else query
+    return " ".join(extra)
+
+
+def expand_for_lexical(query: str) -> str:
+    """The query plus the official Chinese terms its colloquial or English words imply."""
+    extra = implied_terms(query)
+    return f"{query} {extra}" if extra else query
+
+
+# 「规划是依据什么编制的」「这部法的立法目的是什么」: the question is about the document itself,
+# which its opening answers (the plan's 前言, a law's 第一条 「为了……制定本法」).
+_DOC = r"(规划|条例|法|文件)"
+_ABOUT_DOCUMENT = re.compile(
+    r"(编制|制定|出台|立法|颁布)[^，。？?]{0,8}(依据|目的|宗旨|背景|意义|初衷|原因)|"
+    r"(依据|根据|照着|按照|依照)(哪些|什么|啥)[^，。？?]{0,8}(编制|制定|出台|编出|定出|写出)|"
+    rf"为(什么|啥|何)要?(专门)?(编制|制定|出台|出|搞|定|编|写)了?一?[个部份项]?[^，。？?]{{0,16}}{_DOC}|"
+    rf"(干什么|做什么|干啥)用|{_DOC}的?(定位|作用|意义)是|purpose of (the|this)|why was (the|this)")
+
+
+def asks_about_document(query: str) -> bool:
+    return bool(_ABOUT_DOCUMENT.search(query.lower()))
 
 
 def query_jurisdictions(query: str) -> set[str]:

@@ -34,7 +34,7 @@ the a an of to in on for and or is are be what how which who does do can with ab
 
 jieba.setLogLevel(logging.WARNING)
 
-_QUOTED = re.compile(r"[“\"]([^”\"]{2,12})[”\"]")
+_QUOTED = re.compile(r"[“\"]([^”\"]{2,40})[”\"]")
 _PUNCT_ONLY = re.compile(r"^[\W_]+$")
 
 
