@@ -21,7 +21,7 @@ from kb.catalog import Catalog
 from kb.compose import compose_answer
 from kb.embed_cache import CachedEmbedder
 from kb.embeddings import load_embedder
-from kb.followup import contextual_query
+from kb.followup import contextual_query, previous_answer
 from kb.generation import CATALOG, LEXICAL, Manifest, stamp, verify
 from kb.lexical import LexicalIndex
 from kb.model import Answer, Hit
@@ -251,8 +251,10 @@ class Engine:
                           notices=notices, latency_ms=(time.perf_counter() - started) * 1000)
         english = is_english(q)
         query = contextual_query(q, history)
+        follow_up = query != q
         retrieval = self.retriever.retrieve(query, top_k=max(20, self.settings.top_k),
-                                            focus=q if query != q else None)
+                                            focus=q if follow_up else None,
+                                            previous=previous_answer(history) if follow_up else None)
         refuse = self.policy.should_refuse(retrieval, self.retriever.lexical, english, self.corpus_text)
         answer = compose_answer(q, retrieval, refuse, self.settings.top_k, english)
         answer.notices = notices + answer.notices + retrieval.notices

@@ -18,6 +18,15 @@ def is_follow_up(question: str) -> bool:
     return bool(_ELLIPSIS.search(question.strip())) or len(question.strip()) <= SHORT_QUESTION
 
 
+def previous_answer(history: list[dict] | None) -> str:
+    """The last assistant turn without its [n] markers: a follow-up usually continues in the
+    clause that answer came from (「那小微企业呢？」 after the procurement shares of one clause)."""
+    for m in reversed(history or []):
+        if isinstance(m, dict) and m.get("role") == "assistant" and isinstance(m.get("content"), str):
+            return re.sub(r"\[\d+\]", "", m["content"])[:2000]
+    return ""
+
+
 def contextual_query(question: str, history: list[dict] | None) -> str:
     """The text to retrieve with: the question, preceded by the last user turn when it leans on it."""
     if not history or not is_follow_up(question):

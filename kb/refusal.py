@@ -17,12 +17,14 @@ from dataclasses import dataclass
 
 from kb.answer_types import asked_types, has_value
 from kb.lexical import LexicalIndex
+from kb.query_terms import JURISDICTIONS
 from kb.retrieve import Retrieval
 from kb.text import split_sentences
 
 # Types whose absence from the best clauses means the documents do not say (a duration or a
 # count can be phrased too many ways to refuse on).
 REFUSING_TYPES = ("money", "rate", "date", "phone")
+_JURISDICTION_WORD = re.compile("|".join(f"(?:{cue})" for cue in JURISDICTIONS.values()))
 _YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
 # Provinces, large cities and economies people compare Qingdao with.
 PLACES = re.compile("北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|河南|湖北|湖南|广东|"
@@ -46,7 +48,12 @@ class RefusalPolicy:
         if r.dense_available:
             if r.dense_top < (self.min_dense_english if english else self.min_dense):
                 return True
-            if not english and unknown_share(r, lexical) >= self.unknown_words and r.dense_top < self.unknown_words_dense:
+            share = unknown_share(r, lexical)
+            if not english and share >= self.unknown_words and r.dense_top < self.unknown_words_dense:
+                return True
+            # 「明天青岛天气怎么样」: nothing asked about occurs in any clause, and no official term is
+            # implied (借钱 → 融资), so a near-threshold dense match is only the place name talking.
+            if not english and share >= 1.0 and not (set(r.answer_terms) - set(r.raw_tokens)):
                 return True
         elif not r.query_tokens:
             return True
@@ -60,7 +67,9 @@ class RefusalPolicy:
 
 
 def unknown_share(r: Retrieval, lexical: LexicalIndex) -> float:
-    words = set(r.raw_tokens)
+    """Share of the question's content words that no clause uses; place words (青岛, 省里) say
+    where, not what, so they count for neither side."""
+    words = {w for w in r.raw_tokens if not _JURISDICTION_WORD.fullmatch(w)}
     if not words:
         return 1.0
     return sum(1 for w in words if lexical.doc_freq.get(w, 0) == 0) / len(words)

@@ -34,6 +34,7 @@ class FusionWeights:
     jurisdiction_boost: float = 0.3   # the query says 青岛 / 省里 / 国家: prefer documents of that level
     answer_type_boost: float = 0.5    # 「多久」「多少钱」: prefer clauses that hold a value of that kind
     focus: float = 0.5                # a follow-up's own words (「那小微企业呢？」) against the whole conversation
+    continuity: float = 1.0           # a follow-up prefers the clause the previous answer was drawn from
     # 专栏 list the projects and keywords of several items, so they match many questions loosely; the
     # item is usually the answer. Dev: -0.15…-0.3 fix such cases, -0.5 starts to lose box questions.
     box_prior: float = -0.2
@@ -82,8 +83,9 @@ class HybridRetriever:
         return best, window
 
     def retrieve(self, query: str, top_k: int = 20, restrict_doc: str | None = None,
-                 focus: str | None = None) -> Retrieval:
-        """``focus``: the follow-up question alone, when ``query`` also carries the earlier turn."""
+                 focus: str | None = None, previous: str | None = None) -> Retrieval:
+        """``focus``: the follow-up question alone, when ``query`` also carries the earlier turn;
+        ``previous``: the answer the follow-up follows."""
         refs = parse_references(query)
         resolution = resolve(refs[0], self.catalog) if refs else None
         named = named_document(query, self.catalog.documents)
@@ -101,10 +103,12 @@ class HybridRetriever:
         fused = self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), types, about_doc)
         topical = fused if not types else self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), [],
                                                      about_doc)
-        if focus:
-            for cid, value in _normalise(self.lexical.bigram_scores(focus)).items():
+        for text, weight in ((focus, self.weights.focus), (previous, self.weights.continuity)):
+            if not text or not weight:
+                continue
+            for cid, value in _normalise(self.lexical.bigram_scores(text)).items():
                 if cid in fused:
-                    fused[cid] += self.weights.focus * value
+                    fused[cid] += weight * value
 
         ranked: list[Hit] = []
         seen: set[str] = set()

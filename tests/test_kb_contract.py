@@ -142,3 +142,24 @@ def test_cli_without_a_knowledge_base_says_how_to_build_one(tmp_path):
                           f"Engine(Settings(dir=r'{tmp_path}')).answer('第7条')"],
                          capture_output=True, text=True, cwd=ROOT)
     assert "python -m kb ingest" in out.stderr
+
+
+def test_follow_up_continues_where_the_previous_answer_came_from(kb):
+    """「那大型企业呢？」 after the payment deadline of 机关、事业单位 asks about the same article's next rule."""
+    first_q = "机关事业单位从中小企业采购，货款最晚多久要付？"
+    first = kb.answer(first_q)
+    history = [{"role": "user", "content": first_q}, {"role": "assistant", "content": first.text}]
+    follow = kb.answer("那大型企业呢？", history=history)
+    assert follow.citations[0].clause.id == first.citations[0].clause.id
+    assert "大型企业" in follow.text
+
+
+@pytest.mark.parametrize("question", ["明天青岛天气怎么样？", "今天股市怎么样", "青岛哪家海鲜馆子好吃？"])
+def test_a_place_name_alone_does_not_make_a_question_answerable(kb, question):
+    ans = kb.answer(question)
+    assert ans.refused and ans.text == REFUSAL
+
+
+@pytest.mark.parametrize("question", ["借钱太难了", "青岛对小微企业贷款有啥支持？"])
+def test_colloquial_questions_with_implied_terms_are_answered(kb, question):
+    assert not kb.answer(question).refused

@@ -45,3 +45,13 @@ def test_quoted_coinages_become_words_even_in_a_long_quoted_list():
     terms = mine_domain_terms([text])
     assert {"个转企", "小升规", "规改股", "股上市", "拿地即开工"} <= set(terms)
     assert "个转企" in Tokenizer.for_corpus([text]).tokenize("个体户怎么个转企")
+
+
+def test_previous_answer_is_the_last_assistant_turn_without_markers():
+    from kb.followup import previous_answer
+
+    history = [{"role": "user", "content": "问"}, {"role": "assistant", "content": "第一句。[1]"},
+               {"role": "user", "content": "再问"}, {"role": "assistant", "content": "30日内支付[2]"}]
+    assert previous_answer(history) == "30日内支付"
+    assert previous_answer([{"role": "assistant", "content": None}, "垃圾"]) == ""
+    assert previous_answer(None) == ""
