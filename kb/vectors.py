@@ -105,11 +105,12 @@ class VectorIndex:
 
     def query(self, vector: np.ndarray, top_k: int) -> list[tuple[str, str, float, str]]:
         """(unit id, clause id, cosine similarity, unit text), best first."""
-        n = min(top_k, self.count())
-        if n == 0:
-            return []
+        # No count() first: chromadb returns what it has when asked for more (an empty list when
+        # empty), and a count per question was a second round trip to a server.
         result = self._guard(lambda: self._collection.query(
-            query_embeddings=[vector.tolist()], n_results=n, include=["metadatas", "documents", "distances"]))
+            query_embeddings=[vector.tolist()], n_results=top_k, include=["metadatas", "documents", "distances"]))
+        if not result["ids"] or not result["ids"][0]:
+            return []
         rows = zip(result["ids"][0], result["metadatas"][0], result["distances"][0], result["documents"][0])
         # cosine space: distance = 1 - similarity
         return [(uid, (meta or {}).get("clause_id", ""), 1.0 - float(dist), doc or "") for uid, meta, dist, doc in rows]

@@ -102,7 +102,7 @@ def test_empty_and_meaningless_questions_get_a_clear_message(kb, question, messa
 def test_huge_question_is_cut_with_a_notice(kb):
     ans = kb.answer("小微企业贷款难，有什么支持？" * 1500)   # 21,000 characters
     assert any("问题过长" in n for n in ans.notices)
-    assert ans.latency_ms < 5000
+    assert not ans.refused and ans.citations
 
 
 @needs_related
