@@ -30,12 +30,15 @@ class Catalog:
         self.clauses = clauses
         self.by_id = {c.id: c for c in clauses}
         self._doc_of_title = {d.title: d for d in documents}
+        self._of_title: dict[str, list[Clause]] = {}
+        for c in clauses:
+            self._of_title.setdefault(c.doc_title, []).append(c)
 
     def doc_for(self, clause: Clause) -> DocRecord | None:
         return self._doc_of_title.get(clause.doc_title)
 
     def of_document(self, title: str) -> list[Clause]:
-        return [c for c in self.clauses if c.doc_title == title]
+        return list(self._of_title.get(title, ()))
 
     def find(self, title: str, **fields: int | None) -> list[Clause]:
         """Clauses of a document whose given structural fields all match, in reading order."""

@@ -5,6 +5,7 @@ prior were chosen on the dev split of eval/gold.jsonl (see the note in ``FusionW
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -117,6 +118,8 @@ class HybridRetriever:
                 ranked.append(Hit(clause, 2.0 - rank * 0.01, ("reference",)))
                 seen.add(clause.id)
         for cid, score in sorted(fused.items(), key=lambda kv: (-kv[1], kv[0])):  # ties: stable by id
+            if len(ranked) >= top_k:
+                break
             if cid in seen:
                 continue
             clause = self.catalog.by_id[cid]
@@ -131,7 +134,7 @@ class HybridRetriever:
             query_tokens=self.lexical.query_tokens(query),
             raw_tokens=self.lexical.tokenizer.tokenize(query),
             answer_terms=self.lexical.query_tokens(expanded), reference=resolution, named_doc=named,
-            topical=[self.catalog.by_id[c] for c in sorted(topical, key=lambda c: (-topical[c], c))[:5]],
+            topical=[self.catalog.by_id[c] for c in heapq.nsmallest(5, topical, key=lambda c: (-topical[c], c))],
             dense_available=not notices, notices=notices)
 
     def _lexical_scores(self, query: str) -> tuple[dict[str, float], dict[str, float]]:
