@@ -122,9 +122,11 @@ def update_readme(rows: list[dict], meta: dict, readme: Path) -> None:
     start, end = "<!-- perf:start -->", "<!-- perf:end -->"
     if start not in text or end not in text:
         return
+    load = meta["load_before"][0]
+    busy = " (other work shared the 2 cores: figures are pessimistic)" if load > 1.5 else " (an idle machine)"
     block = "\n".join([start, readme_table(rows), "",
-                        (f"Measured {meta['date']}, load average {meta['load_before'][0]:.1f} before the run "
-                        f"(other work shares the 2 cores). Targets at the largest corpus:"), "",
+                        (f"Measured {meta['date']}, load average {load:.1f} before the run{busy}. "
+                         "Targets at the largest corpus:"), "",
                         *verdicts(rows), end])
     head, rest = text.split(start, 1)
     readme.write_text(head + block + rest.split(end, 1)[1], encoding="utf-8")
