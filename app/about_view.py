@@ -1,8 +1,8 @@
 """The about page: which documents the answers come from, the embedding model, how to add files."""
 from __future__ import annotations
 
-from kb.api import DocumentInfo
 from app.markup import esc
+from kb.api import DocumentInfo
 
 _KIND_NAMES = {"plan": "规划 plan", "law": "法律 law", "regulation": "法规 regulation", "other": "其他 other"}
 

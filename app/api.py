@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
-from kb import KnowledgeBase
 from app.failures import describe_failure, safe_health
+from kb import KnowledgeBase
 
 REFERENCE_FORMS = "可用的写法 / Examples: 第7条、专栏5、第二章第三节、中小企业促进法第十条、plan/ch3/s1/item7"
 # A question is cut at KB_MAX_QUESTION_CHARS anyway; 2 MB still holds a very long conversation.

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import gradio as gr
 
-from kb import KnowledgeBase
 from app.about_view import about_html
 from app.chat_tab import build_chat_tab
 from app.failures import banner_html, health_problem, safe_health
 from app.search_tab import build_search_tab
 from app.toc_view import toc_html
+from kb import KnowledgeBase
 
 TITLE = "青岛市民营经济和中小企业政策问答 · Qingdao SME Policy Q&A"
 

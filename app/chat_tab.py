@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import gradio as gr
 
-from kb import KnowledgeBase
 from app.chat_view import THINKING, sources_html
 from app.conversation import Conversation, ask
 from app.failures import banner_html
 from app.markup import esc
+from kb import KnowledgeBase
 
 # On first open: financing, procurement, starting a business, districts, laws, and English.
 EXAMPLES = [

@@ -5,9 +5,9 @@ everything here is escaped first; [n] markers become superscripts that open card
 """
 from __future__ import annotations
 
-from kb.model import Answer, Citation
 from app.clause_view import clause_card
 from app.markup import MARKER, esc, mark_citations, snippet, text_block
+from kb.model import Answer, Citation
 
 THINKING = "正在检索条款… Searching the documents…"
 

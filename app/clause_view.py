@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from app.markup import esc, highlight
 from ingest.model import Clause
 from ingest.numerals import int_to_cn_numeral
-from app.markup import esc, highlight
 
 
 def citation_text(clause: Clause) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from kb import Answer, KnowledgeBase
 from app.chat_view import answer_html, error_html, partial_answer_html, question_html
 from app.failures import describe_failure
+from kb import Answer, KnowledgeBase
 
 
 @dataclass

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from kb import KnowledgeBase, SearchFilters
 from app.failures import banner_html, describe_failure
 from app.search_view import ALL_CHAPTERS, chapter_choices, search_results_html
+from kb import KnowledgeBase, SearchFilters
 
 ALL_DOCUMENTS = "__all__"
 # kb returns every exact match regardless; this caps what retrieval by meaning adds.

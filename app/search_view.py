@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ingest.model import Clause
-from kb.model import Hit
 from app.clause_view import chapter_name, clause_card
 from app.markup import count_matches, esc, highlight, query_terms, snippet
+from ingest.model import Clause
+from kb.model import Hit
 
 ALL_CHAPTERS = 0
 _EXACT = {"reference", "keyword"}   # hits found by reference or literal words, listed first by kb

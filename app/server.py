@@ -10,9 +10,9 @@ import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
-from kb import KnowledgeBase
 from app.api import api_router
 from app.blocks import TITLE, build_blocks
+from kb import KnowledgeBase
 
 ASSETS = Path(__file__).parent / "assets"
 

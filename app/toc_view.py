@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from ingest.model import Clause
 from app.clause_view import chapter_name, clause_card, section_name, short_name
 from app.markup import esc, snippet
+from ingest.model import Clause
 
 
 def _clause_entry(clause: Clause) -> str:

@@ -47,12 +47,11 @@ def build_baselines(kb, settings) -> tuple[list, list[str]]:
 
 def build_llamaindex_baseline(kb, settings):
     """The default llama-index pipeline over the same files the kb ingests, with the kb's embedding model."""
+    from eval.baselines.llamaindex_default import LlamaIndexDefaultBaseline
     from ingest.readers import supported_suffixes
     from ingest.sources import discover
     from kb.embed_cache import CachedEmbedder
     from kb.embeddings import load_embedder
-
-    from eval.baselines.llamaindex_default import LlamaIndexDefaultBaseline
 
     embedder = load_embedder(settings.embed_model)
     # The kb's own content-addressed cache: chunks are embedded once per model and text, and a

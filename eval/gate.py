@@ -1,8 +1,9 @@
 """The quality gate: our scores on split ``all`` against ``thresholds.toml``."""
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 THRESHOLDS_PATH = Path(__file__).resolve().parent / "thresholds.toml"
 

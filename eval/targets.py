@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from eval.gold import TARGET_FIELDS
 from ingest.metadata import doc_kind, short_title
 from ingest.model import Clause
-
-from eval.gold import TARGET_FIELDS
 
 
 def doc_short_title(doc_title: str, kind: str | None = None) -> str:

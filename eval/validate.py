@@ -11,11 +11,10 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ingest.model import Clause, Document
-
 from eval.gold import QUESTION_TYPES, SPLITS, TARGET_FIELDS, GoldQuestion
 from eval.metrics import normalize_text
 from eval.targets import doc_short_title, resolve_target
+from ingest.model import Clause, Document
 
 MIN_TOTAL = 180
 MIN_PER_TYPE = {"factoid": 90, "numeric": 20, "reference": 15, "multi": 10, "followup": 8,

@@ -6,7 +6,13 @@ the clauses it cites, and (``multi``) every target is cited. An unanswerable one
 """
 from __future__ import annotations
 
-from eval.metrics import Case, cited_refs, first_hit_rank, normalize_text, unsupported_sentences
+from eval.metrics import (
+    Case,
+    cited_refs,
+    first_hit_rank,
+    normalize_text,
+    unsupported_sentences,
+)
 from eval.targets import target_matches
 
 

@@ -16,8 +16,15 @@ from __future__ import annotations
 import re
 
 from ingest.clause_builder import ClauseBuilder
-from ingest.headings import (Heading, is_title_like, match_box, match_division, match_item,
-                             match_preface, match_topic)
+from ingest.headings import (
+    Heading,
+    is_title_like,
+    match_box,
+    match_division,
+    match_item,
+    match_preface,
+    match_topic,
+)
 from ingest.model import Block
 
 

@@ -3,7 +3,14 @@ from __future__ import annotations
 
 from ingest.clause_builder import ClauseBuilder
 from ingest.law_parser import LawParser, looks_like_law
-from ingest.metadata import doc_kind, iso_date, issuer, short_title, title_from_filename, title_from_front_matter
+from ingest.metadata import (
+    doc_kind,
+    iso_date,
+    issuer,
+    short_title,
+    title_from_filename,
+    title_from_front_matter,
+)
 from ingest.model import Document, SourceText
 from ingest.plan_parser import PlanParser
 

@@ -9,7 +9,7 @@ app/ and eval/ use only this public API::
     c = kb.clause("专栏5")                      # Clause | None
 """
 from kb.api import KnowledgeBase, SearchFilters
-from kb.model import Answer, Citation, Hit, REFUSAL
+from kb.model import REFUSAL, Answer, Citation, Hit
 from kb.settings import Settings
 
-__all__ = ["KnowledgeBase", "SearchFilters", "Answer", "Citation", "Hit", "REFUSAL", "Settings"]
+__all__ = ["REFUSAL", "Answer", "Citation", "Hit", "KnowledgeBase", "SearchFilters", "Settings"]

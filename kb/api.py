@@ -52,7 +52,7 @@ class KnowledgeBase:
         self._engine = Engine(self.settings)
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, progress: bool = True) -> "KnowledgeBase":
+    def open(cls, settings: Settings | None = None, *, progress: bool = True) -> KnowledgeBase:
         """Open the knowledge base, building or updating it first when the sources changed
         (with a Chroma server: taking the version published there, when there is one)."""
         kb = cls(settings)

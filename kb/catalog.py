@@ -56,6 +56,6 @@ class Catalog:
         os.replace(tmp, path)  # atomic: a killed ingest leaves the previous catalog whole
 
     @classmethod
-    def load(cls, path: Path) -> "Catalog":
+    def load(cls, path: Path) -> Catalog:
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls([DocRecord(**d) for d in data["documents"]], [Clause(**c) for c in data["clauses"]])

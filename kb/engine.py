@@ -272,7 +272,7 @@ class Engine:
             yield from stream_llm_answer(self.settings, extractive.question, history,
                                          extractive.citations, extractive)
             return
-        for piece in re.findall(r".+?(?:\[\d+\]|$|\n)", extractive.text, flags=re.S):
+        for piece in re.findall(r".+?(?:\[\d+\]|$|\n)", extractive.text, flags=re.DOTALL):
             yield "delta", piece
         yield "answer", extractive
 

@@ -19,7 +19,6 @@ from ingest.model import Clause
 from kb.text import fold_width
 from kb.tokenize import Tokenizer
 
-
 LEXICAL_VERSION = "words+bigrams+df+dict-4"   # bump when tokenisation changes: the index is then rebuilt
 _RUNS = re.compile(r"[\u3400-\u9fff]+|[a-z0-9%.]+")
 
@@ -76,7 +75,7 @@ class LexicalIndex:
         self._bigram_vocab = set(bigrams.vocab_dict or ())
 
     @classmethod
-    def build(cls, tokenizer: Tokenizer, clauses: list[Clause]) -> "LexicalIndex":
+    def build(cls, tokenizer: Tokenizer, clauses: list[Clause]) -> LexicalIndex:
         tokens = [tokenizer.tokenize(clause_text(c)) for c in clauses]
         doc_freq: dict[str, int] = {}
         for toks in tokens:
@@ -118,7 +117,7 @@ class LexicalIndex:
         return version.exists() and version.read_text(encoding="utf-8").strip() == LEXICAL_VERSION
 
     @classmethod
-    def load(cls, folder: Path) -> "LexicalIndex":
+    def load(cls, folder: Path) -> LexicalIndex:
         tokenizer = Tokenizer.load(folder / "dictionary.txt")
         clause_ids = json.loads((folder / "clause_ids.json").read_text(encoding="utf-8"))
         words = bm25s.BM25.load(str(folder / "words"), show_progress=False)

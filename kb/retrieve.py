@@ -10,14 +10,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.answer_types import AnswerType, asked_types, has_value
 from ingest.model import Clause
+from kb.answer_types import AnswerType, asked_types, has_value
 from kb.catalog import Catalog, DocRecord
 from kb.embeddings import Embedder
 from kb.lexical import LexicalIndex
 from kb.model import Hit
-from kb.query_terms import (asks_about_document, document_jurisdiction, expand_for_lexical, implied_terms,
-                            query_jurisdictions)
+from kb.query_terms import (
+    asks_about_document,
+    document_jurisdiction,
+    expand_for_lexical,
+    implied_terms,
+    query_jurisdictions,
+)
 from kb.references import Resolution, named_document, parse_references, resolve
 from kb.vectors import VectorIndex, VectorStoreUnavailable
 

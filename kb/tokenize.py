@@ -6,13 +6,12 @@ Policy text coins terms that jieba's general dictionary splits apart (“信易�
 """
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-
-import logging
 
 import jieba
 
@@ -24,13 +23,7 @@ SEED_TERMS = ("专精特新", "小巨人", "瞪羚", "独角兽", "隐形冠军"
               "上合示范区", "自贸试验区", "跨境电商", "海外仓", "服务贸易", "研发费用", "加计扣除",
               "款项支付", "逾期利息", "负面清单", "告知承诺制", "电子营业执照", "标准地", "人才住房")
 
-STOP_WORDS = frozenset("""
-的 了 是 在 和 与 及 或 有 对 就 都 也 还 被 把 从 向 给 让 又 并 而 之 其 该 此 等 各 个 为 以 于 由 将 要 会 能 可 可以
-我 你 他 她 它 我们 你们 他们 咱们 自己 这 那 这个 那个 这些 那些 这里 那里 哪 哪些 哪个 哪里 什么 啥 怎么 怎样 怎么样
-如何 多少 几 吗 呢 吧 啊 呀 嘛 么 哦 请问 请 想 想要 需要 一下 一些 一个 有没有 是不是 能不能 可不可以 是否 没有 没 不 很
-还有 以及 关于 对于 规定 具体 方面 问题 情况 时候 现在 目前 怎么办 有何 何 如果 的话 那么 所以 因为 但是 但 就是
-the a an of to in on for and or is are be what how which who does do can with about any there
-""".split())
+STOP_WORDS = frozenset(["的", "了", "是", "在", "和", "与", "及", "或", "有", "对", "就", "都", "也", "还", "被", "把", "从", "向", "给", "让", "又", "并", "而", "之", "其", "该", "此", "等", "各", "个", "为", "以", "于", "由", "将", "要", "会", "能", "可", "可以", "我", "你", "他", "她", "它", "我们", "你们", "他们", "咱们", "自己", "这", "那", "这个", "那个", "这些", "那些", "这里", "那里", "哪", "哪些", "哪个", "哪里", "什么", "啥", "怎么", "怎样", "怎么样", "如何", "多少", "几", "吗", "呢", "吧", "啊", "呀", "嘛", "么", "哦", "请问", "请", "想", "想要", "需要", "一下", "一些", "一个", "有没有", "是不是", "能不能", "可不可以", "是否", "没有", "没", "不", "很", "还有", "以及", "关于", "对于", "规定", "具体", "方面", "问题", "情况", "时候", "现在", "目前", "怎么办", "有何", "何", "如果", "的话", "那么", "所以", "因为", "但是", "但", "就是", "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "be", "what", "how", "which", "who", "does", "do", "can", "with", "about", "any", "there"])
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -99,7 +92,7 @@ class Tokenizer:
             shutil.rmtree(folder, ignore_errors=True)
 
     @classmethod
-    def for_corpus(cls, texts: list[str]) -> "Tokenizer":
+    def for_corpus(cls, texts: list[str]) -> Tokenizer:
         return cls(corpus_dictionary(texts, mine_domain_terms(texts)))
 
     def tokenize(self, text: str) -> list[str]:
@@ -115,7 +108,7 @@ class Tokenizer:
         path.write_text("\n".join(self.dictionary or []) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> "Tokenizer":
+    def load(cls, path: Path) -> Tokenizer:
         return cls([line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()])
 
 

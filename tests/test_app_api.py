@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.server import BackgroundServer, create_app
 from ingest.model import CLAUSE_JSON_FIELDS
 from kb import KnowledgeBase, Settings
-from app.server import BackgroundServer, create_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -5,9 +5,6 @@ import re
 
 import pytest
 
-from ingest.model import Clause
-from kb.api import DocumentInfo
-from kb.model import Answer, Citation, Hit
 from app.about_view import about_html
 from app.chat_view import answer_html, question_html, sources_html
 from app.clause_view import citation_text, clause_card, short_name
@@ -16,6 +13,9 @@ from app.failures import banner_html, health_problem
 from app.markup import esc, find_spans, highlight, mark_citations, query_terms, snippet
 from app.search_view import chapter_choices, document_counts, search_results_html
 from app.toc_view import toc_html
+from ingest.model import Clause
+from kb.api import DocumentInfo
+from kb.model import Answer, Citation, Hit
 
 pytestmark = pytest.mark.unit
 

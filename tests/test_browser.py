@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kb import KnowledgeBase, Settings
 from app.server import BackgroundServer, create_app
+from kb import KnowledgeBase, Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -33,6 +33,7 @@ QUESTION = "我想开个小公司，办执照要多久？"
 WARM_LIMIT_S = 1.0
 
 from headless import ARTIFACTS, ask, sync_api  # noqa: E402  (skips this module without chromium)
+
 expect = sync_api.expect
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

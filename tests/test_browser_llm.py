@@ -28,9 +28,10 @@ pytest.importorskip("llama_index.llms.openai_like", reason="needs the llm extra:
 expect = sync_api.expect
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from fake_llm import Reply, serve_fake_llm  # noqa: E402
+
 from app.chat_view import THINKING  # noqa: E402
 from app.server import BackgroundServer, create_app  # noqa: E402
-from fake_llm import Reply, serve_fake_llm  # noqa: E402
 from kb import KnowledgeBase, Settings  # noqa: E402
 
 QUESTION = "我想开个小公司，办执照要多久？"

@@ -5,7 +5,12 @@ import pytest
 
 from eval.gold import GoldFormatError, load_gold, parse_gold_row, select_split
 from eval.validate import (
-    LAW_TITLES, coverage_problems, count_problems, schema_problems, target_problems, validate_gold,
+    LAW_TITLES,
+    count_problems,
+    coverage_problems,
+    schema_problems,
+    target_problems,
+    validate_gold,
 )
 from ingest.loader import load_corpus
 from ingest.sources import SHARED_RELATED, default_sources

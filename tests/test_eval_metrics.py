@@ -2,8 +2,19 @@
 import pytest
 
 from eval.metrics import (
-    Case, answer_sentences, citation_precision, citation_recall, cited_markers, fact_recall, faithfulness,
-    false_refusal_rate, hit_at_k, latency, mrr, percentile, refusal_accuracy,
+    Case,
+    answer_sentences,
+    citation_precision,
+    citation_recall,
+    cited_markers,
+    fact_recall,
+    faithfulness,
+    false_refusal_rate,
+    hit_at_k,
+    latency,
+    mrr,
+    percentile,
+    refusal_accuracy,
 )
 from eval.targets import rank_matches, ref_of_citation, target_matches
 

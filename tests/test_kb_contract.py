@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import PLAN_TITLE, ROOT, needs_related
+
 from kb import KnowledgeBase, Settings
 from kb.model import REFUSAL
 

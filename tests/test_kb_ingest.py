@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, PLAN_TXT, ROOT
+
 from kb import KnowledgeBase, Settings
 from kb.units import units_for
 from kb.vectors import collection_name

@@ -15,6 +15,7 @@ pytest.importorskip("llama_index.llms.openai_like", reason="needs the llm extra:
 pytest.importorskip("uvicorn")
 
 from fake_llm import Reply, serve_fake_llm  # noqa: E402
+
 from ingest.model import Clause  # noqa: E402
 from kb.llm import llm_answer, stream_llm_answer  # noqa: E402
 from kb.model import REFUSAL, Answer, Citation  # noqa: E402

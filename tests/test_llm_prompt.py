@@ -6,7 +6,12 @@ import re
 import pytest
 
 from ingest.model import Clause
-from kb.llm.prompt import SYSTEM_PROMPT, build_messages, format_history, question_language
+from kb.llm.prompt import (
+    SYSTEM_PROMPT,
+    build_messages,
+    format_history,
+    question_language,
+)
 from kb.llm.sources import MAX_SOURCE_CHARS, shown_text, strip_instructions
 from kb.model import REFUSAL, REFUSAL_EN, Citation
 
@@ -34,7 +39,7 @@ def user_message(question="小微企业融资有哪些渠道？", history=None, 
 
 def fences(text: str) -> list[tuple[str, str]]:
     """(header, body) of every fenced source in the user message."""
-    return re.findall(r"<<<(来源\[\d+\][^\n]*)\n(.*?)\n>>>", text, flags=re.S)
+    return re.findall(r"<<<(来源\[\d+\][^\n]*)\n(.*?)\n>>>", text, flags=re.DOTALL)
 
 
 def test_sources_are_numbered_labelled_and_fenced_in_order():

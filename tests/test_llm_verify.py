@@ -5,7 +5,13 @@ import pytest
 
 from ingest.model import Clause
 from kb.llm.claims import claims_of, numbers_in
-from kb.llm.verify import markers_of, render, split_sentences, strip_thinking, verify_answer
+from kb.llm.verify import (
+    markers_of,
+    render,
+    split_sentences,
+    strip_thinking,
+    verify_answer,
+)
 from kb.model import REFUSAL, REFUSAL_EN, Citation
 
 pytestmark = pytest.mark.unit

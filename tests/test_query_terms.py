@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from kb.query_terms import asks_about_document, expand_for_lexical, implied_terms, query_jurisdictions
+from kb.query_terms import (
+    asks_about_document,
+    expand_for_lexical,
+    implied_terms,
+    query_jurisdictions,
+)
 
 pytestmark = pytest.mark.unit
 

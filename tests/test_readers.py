@@ -189,7 +189,7 @@ def test_empty_and_blank_files_are_unreadable(tmp_path):
 def test_binary_data_renamed_txt_is_unreadable(tmp_path):
     assert "二进制" in unreadable(TextReader(), DATA / "binary.txt")
     controls = tmp_path / "controls.txt"
-    controls.write_bytes(bytes(range(1, 32)) * 20 + "第一条".encode("utf-8"))
+    controls.write_bytes(bytes(range(1, 32)) * 20 + "第一条".encode())
     assert "控制字符" in unreadable(TextReader(), controls)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
 from conftest import needs_related
+
 from ingest.loader import load_corpus
 from ingest.numerals import cn_numeral_to_int, int_to_cn_numeral
 from kb.catalog import Catalog, DocRecord

@@ -23,7 +23,7 @@ SAMPLES = {"dir": "/tmp/somewhere", "sources": '["/tmp/a", "/tmp/b"]', "chroma_u
 def readme_settings() -> set[str]:
     text = README.read_text(encoding="utf-8")
     table = text.split("<!-- settings-table:start -->")[1].split("<!-- settings-table:end -->")[0]
-    return set(re.findall(r"^\| `(KB_[A-Z_]+)`", table, flags=re.M))
+    return set(re.findall(r"^\| `(KB_[A-Z_]+)`", table, flags=re.MULTILINE))
 
 
 def test_readme_table_lists_exactly_the_settings():

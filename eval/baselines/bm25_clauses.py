@@ -5,12 +5,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ingest.model import Clause
-
 from eval.baselines import baseline_query
 from eval.gold import GoldQuestion
 from eval.metrics import Case
 from eval.targets import ref_of_clause
+from ingest.model import Clause
 
 
 def default_tokenizer() -> Callable[[str], list[str]]:
@@ -21,7 +20,7 @@ def default_tokenizer() -> Callable[[str], list[str]]:
     except ImportError:
         import jieba
 
-        stop = set("的 了 是 在 和 与 及 或 有 吗 呢 什么 怎么 如何 多少 哪些 吧 啊 我 我们 你 请问".split())
+        stop = set(["的", "了", "是", "在", "和", "与", "及", "或", "有", "吗", "呢", "什么", "怎么", "如何", "多少", "哪些", "吧", "啊", "我", "我们", "你", "请问"])
         return lambda text: [t for t in jieba.lcut_for_search(text.lower()) if t.strip() and t not in stop]
 
 

@@ -12,12 +12,11 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ingest.model import Clause
-
 from eval.baselines import baseline_query
 from eval.gold import GoldQuestion
 from eval.metrics import Case
 from eval.targets import resolve_target
+from ingest.model import Clause
 
 OPENING_CHARS = 20
 

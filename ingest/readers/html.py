@@ -17,15 +17,12 @@ from ingest.readers.text import not_text
 
 # Never text for a reader of the page.
 _DROP = frozenset(
-    "script style noscript template nav aside form button select textarea iframe object embed "
-    "svg canvas audio video map head".split()
+    ["script", "style", "noscript", "template", "nav", "aside", "form", "button", "select", "textarea", "iframe", "object", "embed", "svg", "canvas", "audio", "video", "map", "head"]
 )
 # Site chrome: dropped from a whole <body>, kept inside the <main>/<article> chosen as content.
 _CHROME = frozenset({"header", "footer"})
 _BLOCK = frozenset(
-    "address article blockquote caption center dd details dialog dir div dl dt fieldset figcaption "
-    "figure h1 h2 h3 h4 h5 h6 hgroup hr li main menu ol p pre section summary table tbody tfoot "
-    "thead ul".split()
+    ["address", "article", "blockquote", "caption", "center", "dd", "details", "dialog", "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hgroup", "hr", "li", "main", "menu", "ol", "p", "pre", "section", "summary", "table", "tbody", "tfoot", "thead", "ul"]
 )
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)

@@ -12,5 +12,12 @@ from kb.llm.answer import llm_answer, stream_llm_answer
 from kb.llm.client import LLMUnavailable, require_client
 from kb.llm.verify import Verification, render, verify_answer
 
-__all__ = ["stream_llm_answer", "llm_answer", "require_client", "LLMUnavailable",
-           "verify_answer", "render", "Verification"]
+__all__ = [
+           "LLMUnavailable",
+           "Verification",
+           "llm_answer",
+           "render",
+           "require_client",
+           "stream_llm_answer",
+           "verify_answer",
+]

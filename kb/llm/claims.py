@@ -122,7 +122,7 @@ class SourceFacts:
     bigrams: frozenset[str]
 
     @classmethod
-    def of(cls, text: str, wording: str | None = None) -> "SourceFacts":
+    def of(cls, text: str, wording: str | None = None) -> SourceFacts:
         """Facts from ``text``; wording from ``wording`` (default the same) — the verifier passes
         the clause text alone, so the document title every source shares cannot lend overlap."""
         folded = unicodedata.normalize("NFKC", text if wording is None else wording)

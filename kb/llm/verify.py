@@ -14,7 +14,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from kb.llm.claims import Claims, SourceFacts, claims_of, cjk_bigrams, contributes, normalize, overlap, supports
+from kb.llm.claims import (
+    Claims,
+    SourceFacts,
+    cjk_bigrams,
+    claims_of,
+    contributes,
+    normalize,
+    overlap,
+    supports,
+)
 from kb.llm.sources import shown_text, support_text
 from kb.model import REFUSAL, REFUSAL_EN, Citation
 
