@@ -20,7 +20,6 @@ from kb.query_terms import (
     asks_about_document,
     document_jurisdiction,
     expand_for_lexical,
-    implied_terms,
     query_jurisdictions,
 )
 from kb.references import Resolution, named_document, parse_references, resolve
@@ -48,7 +47,6 @@ class FusionWeights:
     # it answers questions about the document itself, which get ``opening_boost`` instead.
     preface_prior: float = -0.3
     opening_boost: float = 0.6        # 「编制依据」「立法目的」: the 前言 or a law's 第一条
-    implied: float = 1.0              # weight of implied official terms (借钱 → 融资) against the user's words
     dense_candidates: int = 60        # units fetched from Chroma
 
 
@@ -103,7 +101,7 @@ class HybridRetriever:
             dense, windows = {}, {}
             notices.append(f"向量数据库暂不可用，本次仅按关键词检索。{err}")
         expanded = expand_for_lexical(query)
-        lexical, bigram = self._lexical_scores(query)
+        lexical, bigram = self.lexical.scores(expanded), self.lexical.bigram_scores(expanded)
         types = asked_types(query)
         about_doc = asks_about_document(query)
         fused = self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), types, about_doc)
@@ -141,17 +139,6 @@ class HybridRetriever:
             answer_terms=self.lexical.query_tokens(expanded), reference=resolution, named_doc=named,
             topical=[self.catalog.by_id[c] for c in heapq.nsmallest(5, topical, key=lambda c: (-topical[c], c))],
             dense_available=not notices, notices=notices)
-
-    def _lexical_scores(self, query: str) -> tuple[dict[str, float], dict[str, float]]:
-        """Word and bigram BM25 of the question, plus the terms it implies at a lower weight:
-        the user's own words are the better evidence."""
-        lexical, bigram = self.lexical.scores(query), self.lexical.bigram_scores(query)
-        implied, w = implied_terms(query), self.weights.implied
-        if implied and w:
-            for table, extra in ((lexical, self.lexical.scores(implied)), (bigram, self.lexical.bigram_scores(implied))):
-                for cid, value in extra.items():
-                    table[cid] = table.get(cid, 0.0) + w * value
-        return lexical, bigram
 
     def _fuse(self, dense: dict[str, float], lexical: dict[str, float], bigram: dict[str, float],
               named: DocRecord | None, jurisdictions: set[str], types: list[AnswerType],
