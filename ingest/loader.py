@@ -8,6 +8,7 @@ from ingest.errors import UnreadableSource
 from ingest.limits import DEFAULT_LIMITS, SourceLimits, check_file_size
 from ingest.model import Document
 from ingest.readers import reader_for, supported_suffixes
+from ingest.sidecar import with_sidecar
 from ingest.sources import discover_sources
 from ingest.structure import parse_source
 
@@ -27,10 +28,14 @@ def load_document(path: Path, taken_keys: set[str] | None = None,
         raise UnreadableSource(path, "不支持这种文件格式", f"支持的格式：{'、'.join(supported_suffixes())}")
     check_file_size(path, limits)
     source = reader.read(path)
-    doc = parse_source(source)
+    doc = with_sidecar(parse_source(source))
     if taken_keys is not None and doc.key in taken_keys:
-        # Two documents with the same short title (e.g. two plans): the later one keeps its full title.
-        doc = parse_source(source, doc_key=doc.title)
+        # Two documents with the same short title (e.g. two plans): the later one keeps its full title;
+        # two versions of one title (a revised regulation beside the old text): it adds its version.
+        key = doc.title if doc.title not in taken_keys else f"{doc.title}（{doc.dates.version or path.stem}）"
+        if key in taken_keys:
+            key = f"{key}（{path.stem}）"
+        doc = with_sidecar(parse_source(source, doc_key=key))
     if not doc.clauses:
         raise UnreadableSource(path, "没有识别出任何正文", "请确认文件包含文字内容，而不是扫描图片")
     return doc

@@ -1,7 +1,12 @@
-"""Document-level facts read from the front matter: title, kind, issuing body, date."""
+"""Document-level facts read from the front matter: title, kind, issuing body, date.
+
+The words these are recognised by live in ``ingest/metadata.toml`` (see ``vocabulary``).
+"""
 from __future__ import annotations
 
 import re
+import tomllib
+from functools import cache
 from pathlib import Path
 
 from ingest.model import DocKind
@@ -24,14 +29,20 @@ def title_from_filename(path: Path) -> str:
     return re.sub(r"[（(][^（）()]*[)）]$", "", path.stem).strip()
 
 
+VOCABULARY_FILE = Path(__file__).with_name("metadata.toml")
+
+
+@cache
+def vocabulary() -> dict:
+    """The data file's tables (kinds, preamble verbs, 施行 phrasings, plan periods)."""
+    return tomllib.loads(VOCABULARY_FILE.read_text(encoding="utf-8"))
+
+
 def doc_kind(title: str) -> DocKind:
     title = re.sub(r"[（(][^（）()]*[)）]$", "", title.strip())  # 「…条例（试行）」 is still a regulation
-    if re.search(r"(条例|條例|规定|規定|办法|辦法|细则|細則|决定|決定)$", title):
-        return "regulation"
-    if re.search(r"法$", title):
-        return "law"
-    if re.search(r"(规划|規劃|计划|計劃|方案|纲要|綱要|意见|意見)$", title):
-        return "plan"
+    for kind in vocabulary()["kind"]:
+        if title.endswith(tuple(kind["endings"])):
+            return kind["name"]
     return "other"
 
 

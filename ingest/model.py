@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-DocKind = Literal["plan", "law", "regulation", "other"]
+DocKind = Literal["plan", "law", "regulation", "notice", "other"]
 
 # Fields of ``python -m ingest --json`` and ``GET /api/clause``: the public shape of a clause.
 CLAUSE_JSON_FIELDS = (
@@ -80,6 +80,52 @@ class Clause:
         return " › ".join(parts)
 
 
+@dataclass(frozen=True)
+class DatedEvent:
+    """One dated line of a preamble: 「2017年9月1日 第十二届…会议修订」 → (2017-09-01, 修订, the line)."""
+
+    date: str       # ISO YYYY-MM-DD
+    action: str     # the verb as written: 通过, 公布, 修订, 修正, 批准, 印发, 施行…
+    kind: str       # what it means: adopted | issued | revised | effective
+    line: str       # the line as written, quoted when a question asks about it
+
+
+@dataclass(frozen=True)
+class DocumentDates:
+    """When a document applies: what its text says, corrected or completed by its sidecar file.
+
+    ``effective_from``/``effective_until`` are inclusive ISO dates (a plan's period start and end);
+    ``version`` names this text among others of the same title (「2025年修订」).
+    """
+
+    issued: str | None = None             # first adoption, promulgation or issue
+    effective_from: str | None = None
+    effective_until: str | None = None
+    period: tuple[int, int] | None = None  # a plan's years, e.g. (2021, 2025)
+    events: tuple[DatedEvent, ...] = ()
+    version: str | None = None
+    evidence: str | None = None           # id of the clause that states the day it takes effect
+    superseded_by: str | None = None      # title of the document that replaced it (sidecar)
+    superseded_on: str | None = None
+    repealed_on: str | None = None
+    sidecar: str | None = None            # name of the sidecar file that corrected or added to these
+
+    @property
+    def revisions(self) -> tuple[DatedEvent, ...]:
+        return tuple(e for e in self.events if e.kind == "revised")
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> DocumentDates:
+        if not data:
+            return cls()
+        period = data.get("period")
+        return cls(**{**data, "period": tuple(period) if period else None,
+                      "events": tuple(DatedEvent(**e) for e in data.get("events") or ())})
+
+
 @dataclass
 class Document:
     """A parsed source file: its metadata and clauses in reading order."""
@@ -92,6 +138,7 @@ class Document:
     issuer: str | None = None
     date: str | None = None
     preamble: list[str] = field(default_factory=list)
+    dates: DocumentDates = field(default_factory=DocumentDates)
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
 

@@ -12,7 +12,9 @@ from ingest.metadata import (
     title_from_front_matter,
 )
 from ingest.model import Document, SourceText
+from ingest.notice_parser import NoticeParser
 from ingest.plan_parser import PlanParser
+from ingest.validity import read_dates
 
 
 def parse_source(source: SourceText, doc_key: str | None = None) -> Document:
@@ -21,7 +23,7 @@ def parse_source(source: SourceText, doc_key: str | None = None) -> Document:
     law = looks_like_law(blocks)
     title = _title(source, blocks, law)
     kind = doc_kind(title)
-    if law and kind in ("plan", "other"):
+    if law and kind in ("plan", "other"):   # a notice of articles stays a notice
         kind = "regulation"
     short = short_title(title, kind)
     key = doc_key or ("plan" if short == "规划" else short)
@@ -34,9 +36,14 @@ def parse_source(source: SourceText, doc_key: str | None = None) -> Document:
         parser = PlanParser(builder)
         parser.feed(blocks)
         meta_lines = parser.front_matter
+        if not builder.clauses:   # no 前言, 章, 节 or items at all: a notice
+            notice = NoticeParser(builder)
+            notice.feed(blocks)
+            meta_lines = notice.front_matter
     return Document(
         title=title, short_title=short, kind=kind, path=source.path, clauses=builder.clauses,
         issuer=issuer(meta_lines), date=iso_date("\n".join(meta_lines)), preamble=meta_lines,
+        dates=read_dates(title, kind, meta_lines, builder.clauses),
         encoding=source.encoding, warnings=list(source.warnings),
     )
 

@@ -24,6 +24,7 @@ from ingest.limits import DEFAULT_LIMITS, SourceLimits
 from ingest.loader import load_document
 from ingest.model import Clause
 from ingest.readers import supported_suffixes
+from ingest.sidecar import metadata_stamp
 from ingest.sources import discover_sources
 from kb.catalog import Catalog, DocRecord
 from kb.embed_cache import CachedEmbedder
@@ -129,10 +130,10 @@ class Builder:
     def _take_file(self, path, old, old_by_source, report, documents, clauses, keys) -> None:
         sha = file_sha256(path)
         prev = old_by_source.get(str(path))
-        if prev and prev.sha256 == sha and prev.key not in keys:
+        if prev and prev.sha256 == sha and prev.meta_stamp == metadata_stamp(path) and prev.key not in keys:
             report.unchanged.append(path.name)
             documents.append(prev)
-            clauses.extend(old.of_document(prev.title))
+            clauses.extend(old.of_record(prev))
             keys.add(prev.key)
             return
         try:
@@ -142,7 +143,7 @@ class Builder:
             if prev:  # keep what we had rather than lose the document
                 report.warnings.append(f"{path.name}：保留上次成功导入的版本")
                 documents.append(prev)
-                clauses.extend(old.of_document(prev.title))
+                clauses.extend(old.of_record(prev))
                 keys.add(prev.key)
             return
         (report.changed if prev else report.added).append(path.name)
@@ -152,7 +153,8 @@ class Builder:
             key=doc.key, title=doc.title, short_title=doc.short_title, kind=doc.kind, issuer=doc.issuer,
             date=doc.date, source=str(path), sha256=sha,
             ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            clause_count=len(doc.clauses), encoding=doc.encoding))
+            clause_count=len(doc.clauses), encoding=doc.encoding,
+            dates=doc.dates, meta_stamp=metadata_stamp(path)))
         clauses.extend(doc.clauses)
 
     def _embed(self, todo: list[Unit], report: IngestReport, progress: bool, on_progress) -> None:

@@ -6,7 +6,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ingest.model import Clause
+from ingest.model import Clause, DocumentDates
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,12 @@ class DocRecord:
     ingested_at: str
     clause_count: int
     encoding: str | None = None
+    dates: DocumentDates = DocumentDates()   # when it applies (ingest.validity, ingest.sidecar)
+    meta_stamp: str = ""                     # ingest.sidecar.metadata_stamp when it was read
+
+    @classmethod
+    def from_json(cls, data: dict) -> DocRecord:
+        return cls(**{**data, "dates": DocumentDates.from_json(data.get("dates"))})
 
 
 class Catalog:
@@ -29,16 +35,30 @@ class Catalog:
         self.documents = documents
         self.clauses = clauses
         self.by_id = {c.id: c for c in clauses}
-        self._doc_of_title = {d.title: d for d in documents}
+        self.by_key = {d.key: d for d in documents}
         self._of_title: dict[str, list[Clause]] = {}
+        self._of_key: dict[str, list[Clause]] = {}
         for c in clauses:
             self._of_title.setdefault(c.doc_title, []).append(c)
+            if (doc := self.doc_for(c)) is not None:
+                self._of_key.setdefault(doc.key, []).append(c)
 
     def doc_for(self, clause: Clause) -> DocRecord | None:
-        return self._doc_of_title.get(clause.doc_title)
+        """The document a clause belongs to: the key its id starts with (two versions of one
+        regulation share a title, never a key)."""
+        parts = clause.id.split("/")
+        for end in range(len(parts) - 1, 0, -1):
+            if (doc := self.by_key.get("/".join(parts[:end]))) is not None:
+                return doc
+        return None
 
     def of_document(self, title: str) -> list[Clause]:
+        """Clauses of every document with this title (all its versions), in reading order."""
         return list(self._of_title.get(title, ()))
+
+    def of_record(self, doc: DocRecord) -> list[Clause]:
+        """Clauses of this one document (one version)."""
+        return list(self._of_key.get(doc.key, ()))
 
     def find(self, title: str, **fields: int | None) -> list[Clause]:
         """Clauses of a document whose given structural fields all match, in reading order."""
@@ -58,4 +78,4 @@ class Catalog:
     @classmethod
     def load(cls, path: Path) -> Catalog:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls([DocRecord(**d) for d in data["documents"]], [Clause(**c) for c in data["clauses"]])
+        return cls([DocRecord.from_json(d) for d in data["documents"]], [Clause(**c) for c in data["clauses"]])

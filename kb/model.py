@@ -20,6 +20,29 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """Whether a document is in force on the reference date, and which version it is (``kb.validity``)."""
+
+    status: str                  # in_force | expired | not_yet_in_force | superseded | repealed
+    label: str                   # 现行有效 · 规划期已届满 · 尚未施行 · 已被修订 · 已废止 …
+    effective_from: str | None   # ISO date; a plan's period start
+    effective_until: str | None  # ISO date, inclusive; a plan's period end
+    version: str | None = None   # 「2025年修订」 when the KB holds several versions of the title
+    note: str | None = None      # what a non-current version's label adds: 「2020年公布版，已被修订」
+
+    def cite(self, label: str) -> str:
+        """``label`` with the note after the document's 《title》."""
+        if not self.note:
+            return label
+        head, sep, rest = label.partition("》")
+        return f"{head}{sep}（{self.note}）{rest}" if sep else f"{label}（{self.note}）"
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "status_label": self.label, "effective_from": self.effective_from,
+                "effective_until": self.effective_until, "version": self.version}
+
+
+@dataclass(frozen=True)
 class Citation:
     """A source of an answer; ``marker`` n is what [n] in the answer text points to."""
 
@@ -27,14 +50,23 @@ class Citation:
     clause: Clause
     score: float
     supporting: tuple[str, ...] = ()   # sentences of the clause used in the answer (highlighted in the app)
+    standing: Standing | None = None   # set once the answer is composed (kb.validity)
+
+    @property
+    def label(self) -> str:
+        """The clause's citation label; a version not in force says which version it is."""
+        return self.standing.cite(self.clause.label) if self.standing else self.clause.label
 
     def to_json(self) -> dict:
         c = self.clause
+        standing = self.standing.to_json() if self.standing else {
+            "status": None, "status_label": None, "effective_from": None, "effective_until": None, "version": None}
         return {
             "doc_title": c.doc_title, "chapter": c.chapter, "section": c.section, "item": c.item,
-            "box": c.box, "article": c.article, "label": c.label, "page": c.page,
+            "box": c.box, "article": c.article, "label": self.label, "page": c.page,
             "score": round(float(self.score), 6), "text": c.text,
             "id": c.id, "kind": c.kind, "marker": self.marker, "supporting": list(self.supporting),
+            **standing,
         }
 
 
@@ -49,11 +81,12 @@ class Answer:
     verified: bool = True          # every sentence checked against its cited clause
     notices: list[str] = field(default_factory=list)  # shown to the user: question cut, LLM fell back…
     degraded: bool = False         # the vector store was unreachable: found by keywords (BM25) alone
+    as_of: str | None = None       # the reference date the citations' status was decided on
 
     def to_json(self) -> dict:
         return {
             "question": self.question, "answer": self.text, "refused": self.refused,
             "citations": [c.to_json() for c in self.citations],
             "latency_ms": round(self.latency_ms, 2), "mode": self.mode, "verified": self.verified,
-            "notices": list(self.notices), "degraded": self.degraded,
+            "notices": list(self.notices), "degraded": self.degraded, "as_of": self.as_of,
         }

@@ -1,6 +1,7 @@
 """One settings object for the CLI, the app and the eval harness, read from ``KB_*`` variables."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field
@@ -35,6 +36,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned for the extractive answer.")
     llm_max_tokens: int = Field(512, ge=16, description="Longest LLM answer, in tokens.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
+    today: date | None = Field(None, description="The reference date (YYYY-MM-DD) that decides which documents are in force; unset means today. For tests and what-if questions.")
 
     @property
     def embed_cache_path(self) -> Path:
