@@ -9,7 +9,7 @@ from pathlib import Path
 from eval.baselines import run_baseline
 from eval.compare import compare_runs, load_records, render_comparison
 from eval.gate import THRESHOLDS_PATH, check_gate, load_thresholds, target_gaps
-from eval.gold import GOLD_PATH, load_gold, select_split
+from eval.gold import GOLD_PATH, SPLITS, load_gold, select_split
 from eval.report import RESULTS_DIR, render_markdown, summarize, write_results
 from eval.runner import run_gold
 
@@ -17,7 +17,7 @@ from eval.runner import run_gold
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval", description="Run the gold questions through the kb and two "
                                 "baselines, write eval/results (tables, per-question file, chart), optionally gate.")
-    p.add_argument("--split", choices=("dev", "test", "all"), default="all",
+    p.add_argument("--split", choices=(*SPLITS, "all"), default="all",
                    help="which gold questions to run (tune on dev only)")
     p.add_argument("--kb", type=Path, help="knowledge-base folder (default: KB_DIR or .kb)")
     p.add_argument("--compare", type=Path, metavar="OLD.jsonl", help="print questions that changed since that run")
