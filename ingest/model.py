@@ -141,8 +141,10 @@ class Document:
     dates: DocumentDates = field(default_factory=DocumentDates)
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
+    doc_key: str | None = None   # the id prefix when the usual one was taken (see ``key``)
 
     @property
     def key(self) -> str:
-        """The document part of every clause id (``plan`` or the short title)."""
-        return "plan" if self.short_title == "规划" else self.short_title
+        """The document part of every clause id (``plan`` or the short title, unless another
+        document had it: then its full title, or its title and version)."""
+        return self.doc_key or ("plan" if self.short_title == "规划" else self.short_title)

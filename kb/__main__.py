@@ -37,18 +37,22 @@ def _print_answer(ans) -> None:
     print("\n来源：" if not ans.refused else "\n可能相关：")
     for c in ans.citations:
         page = f"，第{c.clause.page}页" if c.clause.page else ""
-        print(f"  [{c.marker}] {c.clause.label}{page}")
+        status = f"（{c.standing.label}）" if c.standing else ""
+        print(f"  [{c.marker}] {c.label}{page}{status}")
 
 
 def cmd_ask(args) -> int:
     from kb.api import KnowledgeBase
 
+    from kb.validity import reference_day
+
+    reference_day(args.as_of)   # a bad date fails before the knowledge base is opened
     kb = KnowledgeBase.open(_settings(args), progress=sys.stderr.isatty())
     questions = (line.rstrip("\n") for line in sys.stdin) if args.question == "-" else [args.question]
     for q in questions:
         if args.question == "-" and not q.strip():
             continue
-        ans = kb.answer(q)
+        ans = kb.answer(q, as_of=args.as_of)
         if args.json:
             print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
         else:
@@ -68,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("question", help="问题；「-」表示从标准输入逐行读取")
     ask.add_argument("--kb", type=Path, help="知识库文件夹")
     ask.add_argument("--json", action="store_true", help="输出 JSON")
+    ask.add_argument("--as-of", dest="as_of", metavar="YYYY-MM-DD",
+                     help="按该日期判断文件是否有效（默认 KB_TODAY 或今天）/ answer as of this date")
     ask.set_defaults(func=cmd_ask)
     args = ap.parse_args(argv)
     try:

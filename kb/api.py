@@ -55,6 +55,12 @@ class KnowledgeBase:
     def open(cls, settings: Settings | None = None, *, progress: bool = True) -> KnowledgeBase:
         """Open the knowledge base, building or updating it first when the sources changed
         (with a Chroma server: taking the version published there, when there is one)."""
+        settings = settings or Settings()
+        if "sources" not in settings.model_fields_set:   # keep what ``ingest --source`` added earlier
+            from kb.catalog import recorded_sources
+
+            if extra := recorded_sources(settings.dir, settings.sources):
+                settings = settings.model_copy(update={"sources": [*settings.sources, *extra]})
         kb = cls(settings)
         kb._engine.open_index(progress=progress)
         return kb
@@ -66,13 +72,15 @@ class KnowledgeBase:
         """
         return self._engine.ingest(progress=progress, on_progress=on_progress)
 
-    def answer(self, question: str, history: list[dict] | None = None) -> Answer:
-        """Answer a question (history: earlier ``{"role", "content"}`` messages, oldest first)."""
-        return self._engine.answer(question, history)
+    def answer(self, question: str, history: list[dict] | None = None, as_of: str | None = None) -> Answer:
+        """Answer a question (history: earlier ``{"role", "content"}`` messages, oldest first);
+        ``as_of`` (YYYY-MM-DD) answers as of that day: which documents are in force then."""
+        return self._engine.answer(question, history, as_of)
 
-    def answer_stream(self, question: str, history: list[dict] | None = None) -> Iterator[StreamEvent]:
+    def answer_stream(self, question: str, history: list[dict] | None = None,
+                      as_of: str | None = None) -> Iterator[StreamEvent]:
         """Like ``answer`` but yields ("delta", text) pieces first and ("answer", Answer) last."""
-        return self._engine.answer_stream(question, history)
+        return self._engine.answer_stream(question, history, as_of)
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int = 20) -> list[Hit]:
         """References resolve first, then clauses containing the words, then hybrid retrieval."""

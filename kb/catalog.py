@@ -79,3 +79,25 @@ class Catalog:
     def load(cls, path: Path) -> Catalog:
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls([DocRecord.from_json(d) for d in data["documents"]], [Clause(**c) for c in data["clauses"]])
+
+
+def recorded_sources(kb_dir: Path, sources: list[Path]) -> list[Path]:
+    """Files the KB folder holds documents of that ``sources`` do not cover, and that still exist.
+
+    ``python -m kb ingest --source old.md`` then ``python -m kb ask --kb DIR``: the second command
+    must not drop the document the first one added just because it was not given the same sources.
+    """
+    path = kb_dir / "catalog.json"
+    if not path.is_file():
+        return []
+    try:
+        documents = json.loads(path.read_text(encoding="utf-8")).get("documents", [])
+    except (OSError, ValueError):
+        return []   # a damaged catalog is rebuilt from the sources (kb.build)
+    covered = [s.resolve() for s in sources]
+    out = []
+    for d in documents:
+        f = Path(d.get("source", ""))
+        if f.is_file() and not any(f == c or f.is_relative_to(c) for c in covered) and f not in out:
+            out.append(f)
+    return out

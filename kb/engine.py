@@ -31,6 +31,7 @@ from kb.refusal import RefusalPolicy
 from kb.retrieve import HybridRetriever
 from kb.settings import Settings
 from kb.text import clean_question, fold_width, has_meaning, is_english
+from kb.validity_step import ValiditySteps
 from kb.vectors import VectorIndex, VectorStoreUnavailable, collection_name
 
 EMPTY_QUESTION = "请输入您的问题，例如：小微企业贷款难，有什么支持？"
@@ -58,6 +59,7 @@ class Engine:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.policy = RefusalPolicy()
+        self.validity = ValiditySteps(settings.today)
         if settings.llm_base_url:  # a missing `llm` extra fails now, with the install command
             from kb.llm import require_client
 
@@ -231,13 +233,18 @@ class Engine:
             log.warning("内置向量数据库 %s 已损坏、无法打开（%s），已移到 %s，正在重建。", store, err, broken)
             return self.vectors
 
-    def answer(self, question: str, history: list[dict] | None = None) -> Answer:
-        """The extractive answer, or the verified LLM answer when an endpoint is configured."""
-        extractive = self.extractive_answer(question, history)
+    def answer(self, question: str, history: list[dict] | None = None, as_of: str | None = None) -> Answer:
+        """The extractive answer, or the verified LLM answer when an endpoint is configured;
+        ``as_of`` (YYYY-MM-DD) decides which documents are in force (default KB_TODAY, else today)."""
+        day = self.validity.day(as_of)
+        if (found := self.validity.before_retrieval(question, history, self.catalog, day)) is not None:
+            return found
+        extractive = self.validity.after_composition(self.extractive_answer(question, history), self.catalog, day)
         if self._use_llm(extractive):
             from kb.llm import llm_answer
 
-            return llm_answer(self.settings, extractive.question, history, extractive.citations, extractive)
+            answer = llm_answer(self.settings, extractive.question, history, extractive.citations, extractive)
+            return self.validity.after_composition(answer, self.catalog, day, reorder=False)
         return extractive
 
     def _use_llm(self, extractive: Answer) -> bool:
@@ -264,13 +271,21 @@ class Engine:
         answer.latency_ms = (time.perf_counter() - started) * 1000
         return answer
 
-    def answer_stream(self, question: str, history: list[dict] | None = None) -> Iterator[tuple[str, object]]:
-        extractive = self.extractive_answer(question, history)
-        if self._use_llm(extractive):
+    def answer_stream(self, question: str, history: list[dict] | None = None,
+                      as_of: str | None = None) -> Iterator[tuple[str, object]]:
+        day = self.validity.day(as_of)
+        extractive = self.validity.before_retrieval(question, history, self.catalog, day)
+        if extractive is None:
+            extractive = self.validity.after_composition(self.extractive_answer(question, history),
+                                                         self.catalog, day)
+        if extractive.mode == "extractive" and self._use_llm(extractive):
             from kb.llm import stream_llm_answer
 
-            yield from stream_llm_answer(self.settings, extractive.question, history,
-                                         extractive.citations, extractive)
+            for event, value in stream_llm_answer(self.settings, extractive.question, history,
+                                                  extractive.citations, extractive):
+                if event == "answer":
+                    value = self.validity.after_composition(value, self.catalog, day, reorder=False)
+                yield event, value
             return
         for piece in re.findall(r".+?(?:\[\d+\]|$|\n)", extractive.text, flags=re.DOTALL):
             yield "delta", piece

@@ -205,46 +205,58 @@ def drawn_from(answer: Answer) -> list[Citation]:
 def _versions_in_force_first(citations: list[Citation], text: str, validity: Validity,
                              extractive: bool) -> tuple[list[Citation], str]:
     """Where the citations hold several versions of one title, the version in force takes the
-    first of their places; markers in the text follow. An extractive answer's parts are put back
-    in marker order, and a part quoting an old version the version in force also says is dropped."""
+    first of their places and the markers in the text follow. In an extractive answer, a part
+    quoting an older version whose words the version in force also has is cited to the version
+    in force instead (or dropped when that one is quoted already), and parts go in marker order."""
     states = [validity.of_clause(c.clause) for c in citations]
     slots: dict[str, list[int]] = {}
     for i, (c, s) in enumerate(zip(citations, states)):
         if s is not None and s.versions > 1:
             slots.setdefault(c.clause.doc_title, []).append(i)
+    if not slots:
+        return citations, text
     order = list(range(len(citations)))
     for positions in slots.values():
         ranked = sorted(positions, key=lambda i: (_ORDER.get(states[i].standing.status, 9), i))
         for slot, i in zip(positions, ranked):
             order[slot] = i
-    if order == list(range(len(citations))):
-        return citations, text
     new_marker = {citations[i].marker: slot + 1 for slot, i in enumerate(order)}
     moved = [replace(citations[i], marker=slot + 1) for slot, i in enumerate(order)]
     text = _MARKER.sub(lambda m: f"[{new_marker.get(int(m.group(1)), int(m.group(1)))}]", text)
     if extractive:
-        text = _parts_in_order(text, moved, validity)
+        moved, text = _quote_version_in_force(moved, text, validity)
     return moved, text
 
 
-def _parts_in_order(text: str, citations: list[Citation], validity: Validity) -> str:
+def _quote_version_in_force(citations: list[Citation], text: str,
+                            validity: Validity) -> tuple[list[Citation], str]:
     parts = _PART_END.split(text)
     markers = [_MARKER.findall(p) for p in parts]
     if not all(len(m) == 1 and p.endswith(f"[{m[0]}]") for p, m in zip(parts, markers)):
-        return text   # not the composer's one-marker-per-part shape: leave the text as it is
+        return citations, text   # not the composer's one-marker-per-part shape: leave the text as it is
     by_marker = {c.marker: c for c in citations}
-    current_text = "\n".join(c.clause.text for c in citations
-                             if (s := validity.of_clause(c.clause)) and s.standing.status == "in_force"
-                             and c.marker in {int(m[0]) for m in markers})
-    kept = []
-    for part, m in sorted(zip(parts, markers), key=lambda pm: int(pm[1][0])):
-        c = by_marker.get(int(m[0]))
+    supporting = {c.marker: c.supporting for c in citations}
+    kept: list[tuple[int, str]] = []
+    quoted = {int(m) for (m,) in markers}
+    for part, (m,) in zip(parts, markers):
+        marker = int(m)
+        c = by_marker.get(marker)
         state = validity.of_clause(c.clause) if c else None
-        said = c is not None and c.supporting and all(s in current_text for s in c.supporting)
-        if state and state.standing.status != "in_force" and state.versions > 1 and said and kept:
-            continue   # the version in force, quoted above, says the same
-        kept.append(part)
-    return "\n".join(kept)
+        if c and state and state.versions > 1 and state.standing.status != "in_force" and c.supporting:
+            current = next((o for o in citations if o.clause.doc_title == c.clause.doc_title
+                            and (s := validity.of_clause(o.clause)) and s.standing.status == "in_force"
+                            and all(x in o.clause.text for x in c.supporting)), None)
+            if current is not None:
+                if current.marker in quoted:
+                    continue   # the version in force is quoted already
+                quoted.add(current.marker)
+                supporting[current.marker] = tuple(dict.fromkeys(supporting[current.marker] + c.supporting))
+                supporting[marker] = ()
+                part, marker = part[:-len(f"[{m}]")] + f"[{current.marker}]", current.marker
+        kept.append((marker, part))
+    kept.sort(key=lambda mp: mp[0])
+    citations = [replace(c, supporting=supporting[c.marker]) for c in citations]
+    return citations, "\n".join(part for _, part in kept)
 
 
 def notices_for(citations: list[Citation], validity: Validity) -> list[str]:
