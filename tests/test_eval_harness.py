@@ -220,4 +220,4 @@ def test_publish_rewrites_only_the_quality_block_leading_with_the_test_split(tmp
     assert text.startswith("intro\n<!-- quality:start -->\n") and text.endswith("<!-- quality:end -->\nrest\n")
     rows = [line for line in text.splitlines() if line.startswith("| ")][1:]   # after the header
     assert "locked test split" in rows[0] and "0.500" in rows[0]
-    assert rows[1].startswith("| dev") and "5-fold cross-validation" in rows[-1] and "old" not in text
+    assert rows[1].startswith("| dev") and "5-fold cross-validation" in rows[-1] and "\nold\n" not in text
