@@ -1,9 +1,11 @@
-"""The records that leave kb/: a retrieved ``Hit`` and a composed ``Answer``."""
+"""The records that leave kb/: a retrieved ``Hit``, a composed ``Answer``, and what the
+reference, search and document calls return (``Lookup``, ``SearchFilters``, ``DocumentInfo``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
-from ingest.model import Clause
+from ingest.model import Clause, DocumentDates
 
 REFUSAL = "抱歉，现有文件中没有找到与该问题直接相关的规定。"
 REFUSAL_EN = "Sorry, the documents in this knowledge base do not directly address this question."
@@ -90,3 +92,40 @@ class Answer:
             "latency_ms": round(self.latency_ms, 2), "mode": self.mode, "verified": self.verified,
             "notices": list(self.notices), "degraded": self.degraded, "as_of": self.as_of,
         }
+
+
+# Events of ``KnowledgeBase.answer_stream``: text as it is produced, then the finished Answer.
+StreamEvent = tuple[str, "str | Answer"]   # ("delta", "…") | ("answer", Answer)
+
+
+class SearchFilters(TypedDict, total=False):
+    doc_title: str      # a document's full title, as in Clause.doc_title
+    chapter: int
+    in_force: bool      # only clauses of documents in force on ``as_of`` (「只看现行有效」)
+    as_of: str          # YYYY-MM-DD; default KB_TODAY, else today
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the about page shows of one ingested document."""
+
+    title: str
+    short_title: str
+    kind: str
+    issuer: str | None
+    date: str | None
+    clause_count: int
+    source: str          # file name
+    ingested_at: str     # ISO timestamp of the last ingest that (re)processed it
+    key: str = ""                        # the id prefix of its clauses (versions of one title differ here)
+    dates: DocumentDates | None = None   # its dated events, 施行 date, period (ingest.validity)
+    standing: Standing | None = None     # its status on the reference date (kb.validity)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The result of resolving a reference such as 「第7条」 or 「中小企业促进法第十条」."""
+
+    clauses: list[Clause]      # best first: for 「第十条」 the plan's item 10, then the laws' 第十条
+    message: str | None = None  # e.g. 「规划共44条，没有第50条」 when nothing matches
+    is_reference: bool = False  # the text was a reference at all
