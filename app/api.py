@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
 from app.failures import describe_failure, safe_health
 from kb import KnowledgeBase
+from kb.validity import InvalidReferenceDate, reference_day
 
 REFERENCE_FORMS = "可用的写法 / Examples: 第7条、专栏5、第二章第三节、中小企业促进法第十条、plan/ch3/s1/item7"
 # A question is cut at KB_MAX_QUESTION_CHARS anyway; 2 MB still holds a very long conversation.
@@ -35,6 +36,7 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
     question: StrictStr
     history: list[HistoryMessage] | None = None
+    as_of: StrictStr | None = None   # YYYY-MM-DD: which documents are in force on that day
 
 
 _EXPECTED = {"string_type": ("字符串", "string"), "list_type": ("数组", "array"),
@@ -126,7 +128,11 @@ def api_router(kb: KnowledgeBase) -> APIRouter:
             raise _http_error(422, problem)
         history = [m.model_dump() for m in req.history] if req.history else None
         try:
-            answer = await run_in_threadpool(kb.answer, req.question, history)
+            reference_day(req.as_of)
+        except InvalidReferenceDate as err:
+            raise _http_error(422, f"as_of: {err}") from None
+        try:
+            answer = await run_in_threadpool(kb.answer, req.question, history, req.as_of)
         except Exception as err:  # noqa: BLE001
             raise _http_error(503, describe_failure(err)) from None
         return answer.to_json()

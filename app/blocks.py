@@ -17,8 +17,9 @@ def _static_views(kb: KnowledgeBase) -> tuple[str, str, dict]:
     """Table of contents and about page, rendered from the current index; plus its health."""
     health = safe_health(kb)
     try:
-        toc = toc_html(kb.clauses())
-        about = about_html(kb.documents(), kb.embed_model, health)
+        documents = kb.documents()
+        toc = toc_html(kb.clauses(), documents)
+        about = about_html(documents, kb.embed_model, health, kb.reference_date().isoformat())
     except Exception as err:  # noqa: BLE001 - an unreadable catalog shows in the banner
         health = {"ok": False, "error": str(err) or type(err).__name__}
         toc = about = '<div class="kb-empty">暂时无法读取知识库。 The knowledge base cannot be read.</div>'

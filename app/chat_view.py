@@ -38,8 +38,9 @@ def answer_html(answer: Answer) -> str:
         return (f'<div class="kb-msg kb-answer kb-refusal"><div class="kb-refusal-head">未找到直接依据 · No direct answer</div>'
                 f'{body}<div class="kb-refusal-hint">{esc(hint)}</div>{notices_html(answer.notices)}</div>')
     count = len(cited_markers(answer)) or len(answer.citations)
-    how = ("大模型归纳，引用已逐句核验 · LLM answer, citations verified" if answer.mode == "llm"
-           else "原文摘录 · quoted from the documents")
+    how = {"llm": "大模型归纳，引用已逐句核验 · LLM answer, citations verified",
+           "metadata": "依据文件的日期与版本信息 · from the documents' dates and versions",
+           }.get(answer.mode, "原文摘录 · quoted from the documents")
     foot = (f'<div class="kb-answer-foot">{how} · 依据 {count} 个条款，见下方出处 · {count} source(s) below</div>'
             if count else "")
     return f'<div class="kb-msg kb-answer">{body}{notices_html(answer.notices)}{foot}</div>'
@@ -53,7 +54,7 @@ def _citation_card(citation: Citation) -> str:
     clause = citation.clause
     lead = citation.supporting[0] if citation.supporting else snippet(clause.text, (), 90)
     return clause_card(clause, marker=citation.marker, supporting=citation.supporting,
-                       summary_html=esc(lead))
+                       summary_html=esc(lead), standing=citation.standing, label=citation.label)
 
 
 def cited_markers(answer: Answer) -> set[int]:

@@ -12,8 +12,12 @@ ALL_DOCUMENTS = "__all__"
 SEARCH_TOP_K = 10
 
 
-def run_search(kb: KnowledgeBase, query: str, doc_title: str, chapter: int | None) -> str:
-    """The results HTML for one search (raises what the kb raises)."""
+IN_FORCE_ONLY = "只看现行有效 · In force only"
+
+
+def run_search(kb: KnowledgeBase, query: str, doc_title: str, chapter: int | None, in_force: bool = False) -> str:
+    """The results HTML for one search (raises what the kb raises); ``in_force`` keeps only clauses
+    of documents in force today (「只看现行有效」)."""
     query = (query or "").strip()
     if not query:
         return search_results_html("", [], {})
@@ -22,13 +26,19 @@ def run_search(kb: KnowledgeBase, query: str, doc_title: str, chapter: int | Non
         filters["doc_title"] = doc_title
     if chapter:
         filters["chapter"] = int(chapter)
+    if in_force:
+        filters["in_force"] = True
     hits = kb.search(query, filters, top_k=SEARCH_TOP_K)
     message = None
     if not hits:
         lookup = kb.lookup(query)
         message = lookup.message if lookup.is_reference else None
+        if in_force and not message and kb.search(query, {k: v for k, v in filters.items() if k != "in_force"}, 1):
+            message = f"没有现行有效的文件中与「{query}」相关的条款；取消「只看现行有效」可查看其他文件。 " \
+                      "No clause of a document in force matches; untick the filter to see the others."
     short_titles = {d.title: d.short_title for d in kb.documents()}
-    return search_results_html(query, hits, short_titles, message)
+    standings = {h.clause.id: s for h in hits if (s := kb.standing(h.clause)) is not None}
+    return search_results_html(query, hits, short_titles, message, standings)
 
 
 def build_search_tab(kb: KnowledgeBase, banner: gr.HTML) -> None:
@@ -36,7 +46,8 @@ def build_search_tab(kb: KnowledgeBase, banner: gr.HTML) -> None:
         documents, clauses = kb.documents(), kb.clauses()
     except Exception:  # noqa: BLE001 - an unreadable index: the banner says so, the filters stay empty
         documents, clauses = [], []
-    doc_choices = [("全部文件 All documents", ALL_DOCUMENTS)] + [(f"《{d.short_title}》", d.title) for d in documents]
+    titles = {d.title: d.short_title for d in documents}   # versions of one title are one choice
+    doc_choices = [("全部文件 All documents", ALL_DOCUMENTS)] + [(f"《{short}》", title) for title, short in titles.items()]
     with gr.Row(equal_height=True):
         query = gr.Textbox(label="引用或关键词 · Reference or keywords", scale=5, elem_id="kb-search-query",
                            placeholder="第7条、专栏5、中小企业促进法第十条、专精特新")
@@ -44,11 +55,12 @@ def build_search_tab(kb: KnowledgeBase, banner: gr.HTML) -> None:
         chapter = gr.Dropdown(chapter_choices(clauses, False), value=ALL_CHAPTERS, label="章 Chapter",
                               scale=2, elem_id="kb-search-chapter")
         go = gr.Button("检索 Search", variant="primary", scale=1, elem_id="kb-search-go")
+    in_force = gr.Checkbox(False, label=IN_FORCE_ONLY, elem_id="kb-search-in-force", container=False)
     results = gr.HTML(search_results_html("", [], {}), elem_id="kb-search-results", js_on_load=None)
 
-    def search(q: str, doc_title: str, chap: int):
+    def search(q: str, doc_title: str, chap: int, current_only: bool):
         try:
-            return run_search(kb, q, doc_title, chap), gr.skip()
+            return run_search(kb, q, doc_title, chap, current_only), gr.skip()
         except Exception as err:  # noqa: BLE001 - shown in the banner, not as a traceback
             message = describe_failure(err)
             return gr.skip(), gr.update(value=banner_html(message), visible=True)
@@ -58,9 +70,10 @@ def build_search_tab(kb: KnowledgeBase, banner: gr.HTML) -> None:
         clauses = kb.clauses(doc_title if one else None)
         return gr.update(choices=chapter_choices(clauses, bool(one)), value=ALL_CHAPTERS)
 
-    inputs, outputs = [query, doc, chapter], [results, banner]
+    inputs, outputs = [query, doc, chapter, in_force], [results, banner]
     query.submit(search, inputs, outputs, api_name="search")
     go.click(search, inputs, outputs, api_visibility="private")
     doc.input(pick_document, doc, chapter, queue=False, api_visibility="private").then(
         search, inputs, outputs, api_visibility="private")
     chapter.input(search, inputs, outputs, api_visibility="private")
+    in_force.input(search, inputs, outputs, api_visibility="private")

@@ -6,7 +6,7 @@ from collections import Counter
 from app.clause_view import chapter_name, clause_card
 from app.markup import count_matches, esc, highlight, query_terms, snippet
 from ingest.model import Clause
-from kb.model import Hit
+from kb.model import Hit, Standing
 
 ALL_CHAPTERS = 0
 _EXACT = {"reference", "keyword"}   # hits found by reference or literal words, listed first by kb
@@ -30,7 +30,7 @@ def document_counts(hits: list[Hit]) -> list[tuple[str, int]]:
     return [(title, counts[title]) for title in order]
 
 
-def _hit_card(hit: Hit, terms: list[str], open_: bool) -> str:
+def _hit_card(hit: Hit, terms: list[str], open_: bool, standing: Standing | None = None) -> str:
     clause = hit.clause
     found = " · ".join(_RETRIEVER_NAMES.get(r, r) for r in hit.retrievers)
     matches = count_matches(clause.text, terms) if terms else 0
@@ -40,12 +40,14 @@ def _hit_card(hit: Hit, terms: list[str], open_: bool) -> str:
     excerpt = snippet(hit.window or clause.text, terms, 120)
     summary = (f'<span class="kb-excerpt">{highlight(excerpt, terms)}</span>'
                f'<span class="kb-hit-meta">{esc(" · ".join(meta))}</span>')
-    return clause_card(clause, summary_html=summary, terms=terms, open_=open_, show_page=False)
+    return clause_card(clause, summary_html=summary, terms=terms, open_=open_, show_page=False,
+                       standing=standing, label=standing.cite(clause.label) if standing else None)
 
 
 def search_results_html(query: str, hits: list[Hit], short_titles: dict[str, str],
-                        message: str | None = None) -> str:
-    """Results for ``query``; ``message`` explains an empty result (e.g. 「规划共44条，没有第50条」)."""
+                        message: str | None = None, standings: dict[str, Standing] | None = None) -> str:
+    """Results for ``query``; ``message`` explains an empty result (e.g. 「规划共44条，没有第50条」);
+    ``standings`` (clause id → status) puts a status badge on each card."""
     if not query.strip():
         return ('<div class="kb-results kb-empty">输入引用（第7条、专栏5、中小企业促进法第十条）或关键词（专精特新）。'
                 '<br>Type a reference or keywords.</div>')
@@ -66,5 +68,6 @@ def search_results_html(query: str, hits: list[Hit], short_titles: dict[str, str
         if i == related_from > 0:
             cards.append('<div class="kb-results-sub">其他相关条款 · Related clauses</div>')
         cards.append(_hit_card(h, [] if "reference" in h.retrievers else terms,
-                               open_=(i == 0 and "reference" in h.retrievers) or len(hits) == 1))
+                               open_=(i == 0 and "reference" in h.retrievers) or len(hits) == 1,
+                               standing=(standings or {}).get(h.clause.id)))
     return f'<div class="kb-results">{head}{"".join(cards)}</div>'

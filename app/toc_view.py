@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from app.clause_view import chapter_name, clause_card, section_name, short_name
+from app.clause_view import chapter_name, clause_card, section_name, short_name, status_badge
 from app.markup import esc, snippet
 from ingest.model import Clause
+from kb.model import DocumentInfo, Standing
 
 
 def _clause_entry(clause: Clause) -> str:
@@ -15,8 +16,8 @@ def _clause_entry(clause: Clause) -> str:
                        show_page=False)
 
 
-def _group(css: str, title: str, count: int, inner: str, open_: bool = False) -> str:
-    return (f'<details class="{css}"{" open" if open_ else ""}><summary>{esc(title)}'
+def _group(css: str, title: str, count: int, inner: str, open_: bool = False, badge: str = "") -> str:
+    return (f'<details class="{css}"{" open" if open_ else ""}><summary>{esc(title)}{badge}'
             f'<span class="kb-toc-count">{count}</span></summary>{inner}</details>')
 
 
@@ -32,8 +33,10 @@ def _sections_html(clauses: list[Clause]) -> str:
     return "".join(parts)
 
 
-def document_toc_html(title: str, clauses: list[Clause], open_: bool = False) -> str:
-    """One document's outline; clauses must be in reading order."""
+def document_toc_html(title: str, clauses: list[Clause], open_: bool = False,
+                      standing: Standing | None = None) -> str:
+    """One document's outline; clauses must be in reading order. ``standing`` adds its status badge
+    (and its version to the title when the knowledge base holds several)."""
     parts = []
     for chapter, group in groupby(clauses, key=lambda c: (c.chapter, c.chapter_title)):
         group = list(group)
@@ -41,15 +44,28 @@ def document_toc_html(title: str, clauses: list[Clause], open_: bool = False) ->
             parts.append("".join(_clause_entry(c) for c in group))
         else:
             parts.append(_group("kb-toc-chapter", chapter_name(*chapter), len(group), _sections_html(group)))
-    return _group("kb-toc-doc", f"《{title}》", len(clauses), "".join(parts), open_=open_)
+    version = f"（{standing.version}）" if standing and standing.version else ""
+    return _group("kb-toc-doc", f"《{title}》{version}", len(clauses), "".join(parts), open_=open_,
+                  badge=status_badge(standing))
 
 
-def toc_html(clauses: list[Clause]) -> str:
-    """Every document, in the order the knowledge base lists them; the first one starts open."""
+def _document_of(clause: Clause, keys: list[str]) -> str:
+    """The key of the document a clause belongs to (its id starts with it); the title without documents."""
+    return next((k for k in keys if clause.id.startswith(k + "/")), clause.doc_title)
+
+
+def toc_html(clauses: list[Clause], documents: list[DocumentInfo] | None = None) -> str:
+    """Every document, in the order the knowledge base lists them; the first one starts open.
+    With ``documents``, each carries its status badge and versions of one title stay apart."""
     if not clauses:
         return '<div class="kb-toc kb-empty">知识库中还没有文件。 No documents yet.</div>'
+    info = {d.key: d for d in documents or () if d.key}
+    keys = sorted(info, key=len, reverse=True)   # the longest key first: 「条例（2020年公布）」 before 「条例」
     docs: dict[str, list[Clause]] = {}
     for c in clauses:
-        docs.setdefault(c.doc_title, []).append(c)
-    body = "".join(document_toc_html(title, group, open_=(i == 0)) for i, (title, group) in enumerate(docs.items()))
+        docs.setdefault(_document_of(c, keys), []).append(c)
+    body = "".join(
+        document_toc_html(group[0].doc_title, group, open_=(i == 0),
+                          standing=info[key].standing if key in info else None)
+        for i, (key, group) in enumerate(docs.items()))
     return f'<div class="kb-toc">{body}</div>'

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from ingest.model import Clause
 from kb.answering import Answerer
@@ -72,6 +73,10 @@ class KnowledgeBase:
     def documents(self, as_of: str | None = None) -> list[DocumentInfo]:
         """Every document, with its dates and its status on ``as_of`` (default KB_TODAY, else today)."""
         return self._answerer.documents(as_of)
+
+    def reference_date(self, as_of: str | None = None) -> date:
+        """The day statuses are decided on: ``as_of``, else KB_TODAY, else today."""
+        return self._answerer.validity.day(as_of)
 
     def standing(self, clause: Clause, as_of: str | None = None) -> Standing | None:
         """Whether a clause's document is in force on ``as_of``, and which version it is."""
