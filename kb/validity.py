@@ -143,7 +143,7 @@ class Validity:
             return None
         title = d.superseded_by.strip("《》")
         other = next((o for o in self.catalog.documents if title in (o.title, o.short_title)), None)
-        when = _day(d.superseded_on) or (_start(other) if other else None)
+        when = _day(d.superseded_on) or (_start(other) if other else None) or _day(d.repealed_on)
         return other, when
 
     def _note(self, doc: DocRecord, status: str, version: str | None, replaced) -> str | None:
@@ -247,11 +247,11 @@ def _quote_version_in_force(citations: list[Citation], text: str,
                             and (s := validity.of_clause(o.clause)) and s.standing.status == "in_force"
                             and all(x in o.clause.text for x in c.supporting)), None)
             if current is not None:
+                supporting[current.marker] = tuple(dict.fromkeys(supporting[current.marker] + c.supporting))
+                supporting[marker] = ()
                 if current.marker in quoted:
                     continue   # the version in force is quoted already
                 quoted.add(current.marker)
-                supporting[current.marker] = tuple(dict.fromkeys(supporting[current.marker] + c.supporting))
-                supporting[marker] = ()
                 part, marker = part[:-len(f"[{m}]")] + f"[{current.marker}]", current.marker
         kept.append((marker, part))
     kept.sort(key=lambda mp: mp[0])
