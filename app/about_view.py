@@ -17,7 +17,8 @@ def dates_html(d: DocumentInfo) -> str:
     lines = [f"{e.date} {e.action}" for e in dates.events]
     if dates.period:
         lines.append(f"规划期 period {dates.period[0]}—{dates.period[1]}")
-    elif standing and standing.effective_from:
+    elif standing and standing.effective_from and not any(
+            e.kind == "effective" and e.date == standing.effective_from for e in dates.events):
         lines.append(f"{standing.effective_from} 施行 in force")
     if standing and standing.effective_until and not dates.period:
         lines.append(f"至 until {standing.effective_until}")

@@ -22,6 +22,7 @@ from pathlib import Path
 from ingest.model import Clause
 from kb.catalog import Catalog, DocRecord
 from kb.model import Answer, Citation, Standing
+from kb.text import is_english
 
 WORDING_FILE = Path(__file__).with_name("validity.toml")
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -57,6 +58,10 @@ def cn_date(iso: str | date | None) -> str:
         return ""
     d = iso if isinstance(iso, date) else date.fromisoformat(iso)
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _iso(value: str | date | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _day(iso: str | None) -> date | None:
@@ -189,7 +194,7 @@ def annotate(answer: Answer, validity: Validity, reorder: bool = True) -> Answer
     answer.citations, answer.text = citations, text
     answer.as_of = validity.day.isoformat()
     if not answer.refused:
-        for line in notices_for(drawn_from(answer), validity):
+        for line in notices_for(drawn_from(answer), validity, english=is_english(answer.question)):
             if line not in answer.notices:
                 answer.notices.append(line)
     return answer
@@ -259,7 +264,7 @@ def _quote_version_in_force(citations: list[Citation], text: str,
     return citations, "\n".join(part for _, part in kept)
 
 
-def notices_for(citations: list[Citation], validity: Validity) -> list[str]:
+def notices_for(citations: list[Citation], validity: Validity, english: bool = False) -> list[str]:
     """One line per document (in citation order) that is expired, superseded, repealed or not yet in force."""
     lines, seen = [], set()
     for c in citations:
@@ -267,29 +272,30 @@ def notices_for(citations: list[Citation], validity: Validity) -> list[str]:
         if state is None or state.doc.key in seen or state.standing.status == "in_force":
             continue
         seen.add(state.doc.key)
-        lines.append(notice_line(state, validity))
+        lines.append(notice_line(state, validity, english))
     return lines
 
 
-def notice_line(state: DocState, validity: Validity) -> str:
-    words, doc, s = wording()["notice"], state.doc, state.standing
+def notice_line(state: DocState, validity: Validity, english: bool = False) -> str:
+    words, doc, s = wording()["notice_en" if english else "notice"], state.doc, state.standing
     version = f"（{doc.dates.version}）" if doc.dates.version else ""
+    fmt = _iso if english else cn_date   # 2025-06-01 or 2025年6月1日
     if s.status == "expired" and doc.kind == "plan" and doc.dates.period:
         start, end = doc.dates.period
         return words["expired"].format(period=f"{start}—{end}")
     if s.status == "expired":
-        return words["expired_other"].format(title=doc.title, until=cn_date(s.effective_until))
+        return words["expired_other"].format(title=doc.title, until=fmt(s.effective_until))
     if s.status == "repealed":
-        return words["repealed"].format(title=doc.title, repealed_on=cn_date(doc.dates.repealed_on))
+        return words["repealed"].format(title=doc.title, repealed_on=fmt(doc.dates.repealed_on))
     if s.status == "not_yet_in_force":
         return words["not_yet_in_force"].format(title=doc.title, version=version,
-                                                effective_from=cn_date(s.effective_from), as_of=cn_date(validity.day))
+                                                effective_from=fmt(s.effective_from), as_of=fmt(validity.day))
     successor = state.successor
     if successor is not None and successor.title == doc.title:
         later = validity.of_doc(successor).standing
         return words["superseded"].format(
             title=doc.title, version=version,
             successor_version=f"（{successor.dates.version}）" if successor.dates.version else "",
-            successor_from=cn_date(later.effective_from))
+            successor_from=fmt(later.effective_from))
     return words["superseded_other"].format(title=doc.title,
                                             successor=(doc.dates.superseded_by or "新版本").strip("《》"))

@@ -192,3 +192,11 @@ def test_which_documents_are_in_force_lists_every_document_with_its_status(real)
 ])
 def test_other_questions_go_to_retrieval(real, question):
     assert answer_validity(question, None, real, Validity(real, date(2026, 12, 1))) is None
+
+
+@needs_related
+def test_an_english_question_gets_its_notice_in_english(real):
+    answer = _answer_from(real, "plan/ch3/s1/item7")
+    answer.question = "How does the plan help small firms get loans?"
+    [notice] = annotate(answer, Validity(real, date(2026, 12, 1))).notices
+    assert "2021—2025" in notice and "has ended" in notice
