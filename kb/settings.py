@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned for the extractive answer.")
     llm_max_tokens: int = Field(512, ge=16, description="Longest LLM answer, in tokens.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
+    lexicon_dir: Path | None = Field(None, description="Folder of a deployment's own vocabulary files (same names as kb/lexicon/*.toml), added to the built-in ones.")
+    params_file: Path | None = Field(None, description="Fitted ranking, answer and refusal parameters; default kb/params.toml (written by python -m eval.fit).")
     today: date | None = Field(None, description="The reference date (YYYY-MM-DD) that decides which documents are in force; unset means today. For tests and what-if questions.")
 
     @property

@@ -15,8 +15,8 @@ import re
 from ingest.model import Clause
 from kb.catalog import Catalog, DocRecord
 from kb.model import Answer, Citation
+from kb.lexicon import Lexicon, load_lexicon
 from kb.references import named_document
-from kb.refusal import PLACES
 from kb.text import split_sentences
 from kb.validity import DocState, Validity, cn_date, wording
 
@@ -42,19 +42,20 @@ def validity_kind(question: str, named: DocRecord | None) -> str | None:
 
 
 def answer_validity(question: str, history: list[dict] | None, catalog: Catalog,
-                    validity: Validity) -> Answer | None:
+                    validity: Validity, lexicon: Lexicon | None = None) -> Answer | None:
     """The answer from metadata, or None when the question is not about validity."""
-    named = named_document(question, catalog.documents)
+    lexicon = lexicon or load_lexicon()
+    named = named_document(question, catalog.documents, lexicon)
     kind = validity_kind(question, named)
     if kind is None or not catalog.documents:
         return None
     if kind == "status" and named is None:
-        named = _named_earlier(history, catalog)
+        named = _named_earlier(history, catalog, lexicon)
         if named is None:
             kind = "listing"
     if kind == "listing":
         return _listing(question, catalog, validity)
-    if not _about(question, named, catalog):
+    if not _about(question, named, catalog, lexicon):
         return None   # 「济南的优化营商环境条例哪年施行」: retrieval and the refusal policy decide
     versions = sorted((validity.of_doc(d) for d in catalog.documents if d.title == named.title),
                       key=lambda s: (s.standing.status != "in_force", -_ordinal(s)))
@@ -71,9 +72,9 @@ def answer_validity(question: str, history: list[dict] | None, catalog: Catalog,
     return Answer(question, "\n".join(lines), False, citations, mode=METADATA_MODE)
 
 
-def _about(question: str, named: DocRecord, catalog: Catalog) -> bool:
+def _about(question: str, named: DocRecord, catalog: Catalog, lexicon: Lexicon) -> bool:
     """The question names nothing the document does not carry: no other place, no year foreign to its dates."""
-    if any(m.group(0) not in f"{named.title}{named.issuer or ''}" for m in PLACES.finditer(question)):
+    if any(p not in f"{named.title}{named.issuer or ''}" for p in lexicon.places_elsewhere(question)):
         return False
     years = set()
     for doc in catalog.documents:
@@ -91,10 +92,11 @@ def _ordinal(state: DocState) -> int:
     return int(start.replace("-", ""))
 
 
-def _named_earlier(history: list[dict] | None, catalog: Catalog) -> DocRecord | None:
+def _named_earlier(history: list[dict] | None, catalog: Catalog, lexicon: Lexicon) -> DocRecord | None:
     """「这个文件还有效吗？」 after a question that named one: the document named last."""
     for message in reversed(history or []):
-        if message.get("role") == "user" and (doc := named_document(message.get("content", ""), catalog.documents)):
+        if message.get("role") == "user" and (
+                doc := named_document(message.get("content", ""), catalog.documents, lexicon)):
             return doc
     return None
 

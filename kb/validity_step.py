@@ -17,6 +17,7 @@ import time
 from datetime import date
 
 from kb.catalog import Catalog
+from kb.lexicon import Lexicon
 from kb.model import Answer
 from kb.validity import Validity, annotate, reference_day
 from kb.validity_answers import answer_validity
@@ -45,14 +46,14 @@ class ValiditySteps:
             return found
 
     def before_retrieval(self, question: str, history: list[dict] | None, catalog: Catalog,
-                         day: date) -> Answer | None:
+                         day: date, lexicon: Lexicon | None = None) -> Answer | None:
         """The answer from metadata when the question asks about validity, else None."""
         started = time.perf_counter()
         q = " ".join((question or "").split())
         if not q or len(q) > MAX_VALIDITY_QUESTION:
             return None
         validity = self.on(catalog, day)
-        found = answer_validity(q, history, catalog, validity)
+        found = answer_validity(q, history, catalog, validity, lexicon)
         if found is None:
             return None
         found = annotate(found, validity, reorder=False)

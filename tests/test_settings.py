@@ -18,7 +18,8 @@ SAMPLES = {"dir": "/tmp/somewhere", "sources": '["/tmp/a", "/tmp/b"]', "chroma_u
            "top_k": "7", "max_question_chars": "500", "max_file_mb": "12.5", "max_pdf_pages": "300",
            "host": "0.0.0.0", "port": "8080", "auth": "user:pass",
            "llm_base_url": "http://localhost:8000/v1", "llm_model": "qwen2.5", "llm_api_key": "sk-test",
-           "llm_timeout": "12.5", "llm_max_tokens": "256", "llm_temperature": "0.3", "today": "2024-01-01"}
+           "llm_timeout": "12.5", "llm_max_tokens": "256", "llm_temperature": "0.3",
+           "lexicon_dir": "/tmp/lexicon", "params_file": "/tmp/params.toml", "today": "2024-01-01"}
 
 
 def readme_settings() -> set[str]:
