@@ -7,6 +7,7 @@ from datetime import date
 from ingest.model import Clause
 from kb.answering import Answerer
 from kb.build import IngestReport
+from kb.catalog import recorded_sources
 from kb.embed_cache import CachedEmbedder
 from kb.model import Answer, DocumentInfo, Hit, Lookup, SearchFilters, Standing, StreamEvent
 from kb.serving import Serving, Snapshot
@@ -20,7 +21,11 @@ class KnowledgeBase:
     """Open with ``KnowledgeBase.open()``; see the package docstring for usage."""
 
     def __init__(self, settings: Settings | None = None):
-        self.settings = settings or Settings()
+        settings = settings or Settings()
+        if "sources" not in settings.model_fields_set and (built_from := recorded_sources(settings.dir)):
+            # A KB folder built with `ingest --source …` keeps its sources when none are given.
+            settings = settings.model_copy(update={"sources": built_from})
+        self.settings = settings
         self._serving = Serving(self.settings)
         self._answerer = Answerer(self.settings, self._serving.snapshot)
 
@@ -28,12 +33,6 @@ class KnowledgeBase:
     def open(cls, settings: Settings | None = None, *, progress: bool = True) -> KnowledgeBase:
         """Open the knowledge base, building or updating it first when the sources changed
         (with a Chroma server: taking the version published there, when there is one)."""
-        settings = settings or Settings()
-        if "sources" not in settings.model_fields_set:   # keep what ``ingest --source`` added earlier
-            from kb.catalog import recorded_sources
-
-            if extra := recorded_sources(settings.dir, settings.sources):
-                settings = settings.model_copy(update={"sources": [*settings.sources, *extra]})
         kb = cls(settings)
         kb._serving.open_index(progress=progress)
         return kb

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -95,7 +96,7 @@ class Builder:
             self._take_file(path, old, old_by_source, report, documents, clauses, keys)
         seen = {str(p) for p in files}
         report.removed = [d.source for d in old.documents if d.source not in seen]
-        catalog = Catalog(documents, clauses)
+        catalog = Catalog(documents, clauses, [os.path.abspath(s) for s in self.sources])
 
         units = [u for c in clauses for u in units_for(c)]
         wanted = {u.id for u in units}

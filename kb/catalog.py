@@ -31,9 +31,10 @@ class DocRecord:
 
 
 class Catalog:
-    def __init__(self, documents: list[DocRecord], clauses: list[Clause]):
+    def __init__(self, documents: list[DocRecord], clauses: list[Clause], sources: list[str] | None = None):
         self.documents = documents
         self.clauses = clauses
+        self.sources = sources   # the folders and files it was built from (absolute), when recorded
         self.by_id = {c.id: c for c in clauses}
         self.by_key = {d.key: d for d in documents}
         self._of_title: dict[str, list[Clause]] = {}
@@ -70,7 +71,7 @@ class Catalog:
 
     def save(self, path: Path) -> None:
         data = {"documents": [asdict(d) for d in self.documents],
-                "clauses": [asdict(c) for c in self.clauses]}
+                "clauses": [asdict(c) for c in self.clauses], "sources": self.sources}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)  # atomic: a killed ingest leaves the previous catalog whole
@@ -78,26 +79,21 @@ class Catalog:
     @classmethod
     def load(cls, path: Path) -> Catalog:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls([DocRecord.from_json(d) for d in data["documents"]], [Clause(**c) for c in data["clauses"]])
+        return cls([DocRecord.from_json(d) for d in data["documents"]], [Clause(**c) for c in data["clauses"]],
+                   data.get("sources"))
 
 
-def recorded_sources(kb_dir: Path, sources: list[Path]) -> list[Path]:
-    """Files the KB folder holds documents of that ``sources`` do not cover, and that still exist.
+def recorded_sources(kb_dir: Path) -> list[Path] | None:
+    """The sources the KB folder was last built from, or None when it records none.
 
-    ``python -m kb ingest --source old.md`` then ``python -m kb ask --kb DIR``: the second command
-    must not drop the document the first one added just because it was not given the same sources.
+    ``python -m kb ingest --kb DIR --source old.md`` then ``python -m kb ask --kb DIR``: the second
+    command, given no sources, must update from the same ones, not drop what the first one added.
     """
     path = kb_dir / "catalog.json"
     if not path.is_file():
-        return []
+        return None
     try:
-        documents = json.loads(path.read_text(encoding="utf-8")).get("documents", [])
-    except (OSError, ValueError):
-        return []   # a damaged catalog is rebuilt from the sources (kb.build)
-    covered = [s.resolve() for s in sources]
-    out = []
-    for d in documents:
-        f = Path(d.get("source", ""))
-        if f.is_file() and not any(f == c or f.is_relative_to(c) for c in covered) and f not in out:
-            out.append(f)
-    return out
+        sources = json.loads(path.read_text(encoding="utf-8")).get("sources")
+    except (OSError, ValueError, AttributeError):
+        return None   # a damaged catalog is rebuilt from the default sources (kb.build)
+    return [Path(s) for s in sources] if isinstance(sources, list) and sources else None

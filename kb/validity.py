@@ -87,6 +87,13 @@ def _start(doc: DocRecord) -> date | None:
     return _day(d.effective_from) or _day(d.issued) or _day(doc.date)
 
 
+def _version_order(doc: DocRecord) -> tuple:
+    """Older texts first: by the day they take effect, then by their latest dated event (a revision
+    that keeps the old 施行 date is still the later text)."""
+    latest = max([e.date for e in doc.dates.events] + [doc.date or ""])
+    return _start(doc) or date.min, latest, doc.key
+
+
 class Validity:
     """The status of every document of a catalog on one day.
 
@@ -102,7 +109,7 @@ class Validity:
             groups.setdefault(doc.title, []).append(doc)
         self._in_force_of_title: dict[str, DocRecord] = {}
         for title, docs in groups.items():
-            docs.sort(key=lambda d: (_start(d) or date.min, d.key))
+            docs.sort(key=_version_order)
             for i, doc in enumerate(docs):
                 self.states[doc.key] = self._state(doc, docs[i + 1:], len(docs))
             current = [d for d in docs if self.states[d.key].standing.status == "in_force"]

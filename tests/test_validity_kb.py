@@ -137,7 +137,23 @@ def test_the_ask_command_keeps_the_version_an_earlier_ingest_added(two_versions)
     """``ask`` without --source must not drop what ``ingest --source`` put in the folder."""
     ask(two_versions, "款项支付条例什么时候开始施行？")
     titles = [d["title"] for d in json.loads((two_versions / "catalog.json").read_text(encoding="utf-8"))["documents"]]
-    assert titles.count(PAYMENT) == 2
+    assert titles.count(PAYMENT) == 2 and len(titles) == len(set(titles)) + 1   # nothing else doubled
+
+
+def test_a_folder_built_from_a_copy_of_the_sources_is_not_mixed_with_the_default_ones(tmp_path, embed_cache):
+    copy = tmp_path / "sources"
+    copy.mkdir()
+    for f in [*PROJECT_SOURCES.glob("*.txt"), *SHARED_RELATED.glob("*.md")]:
+        (copy / f.name).write_bytes(f.read_bytes())
+    older_payment_regulation(copy)
+    kb_dir = tmp_path / "kb"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "KB_EMBED_CACHE": str(embed_cache)}
+    subprocess.run([sys.executable, "-m", "kb", "ingest", "--kb", str(kb_dir), "--quiet", "--source", str(copy)],
+                   check=True, env=env, cwd=ROOT, timeout=600)
+    body = ask(kb_dir, "款项支付条例什么时候开始施行？", "2026-12-01")
+    assert [c["effective_from"] for c in body["citations"]] == ["2025-06-01", "2020-09-01"]
+    documents = json.loads((kb_dir / "catalog.json").read_text(encoding="utf-8"))["documents"]
+    assert len(documents) == 7 and all(d["source"].startswith(str(copy)) for d in documents)
 
 
 def test_only_in_force_search_leaves_out_the_superseded_version(two_versions, embed_cache):
