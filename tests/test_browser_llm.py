@@ -70,9 +70,10 @@ def llm(fake):
 
 @pytest.fixture(scope="module")
 def app_url(fake, tmp_path_factory, embed_cache):
+    # today: within the plan's period, so the only notices an answer can carry are the LLM's own.
     settings = Settings(dir=tmp_path_factory.mktemp("kb-llm"), sources=[ROOT / "source_docs"],
                         embed_cache=embed_cache, llm_base_url=fake.base_url, llm_model="fake",
-                        llm_timeout=LLM_TIMEOUT)
+                        llm_timeout=LLM_TIMEOUT, today="2024-01-01")
     with BackgroundServer(create_app(KnowledgeBase.open(settings, progress=False))) as url:
         yield url
 
