@@ -5,6 +5,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypedDict
 
+import numpy as np
+
 from ingest.model import Clause
 from kb.model import Answer, Hit
 from kb.settings import Settings
@@ -91,6 +93,15 @@ class KnowledgeBase:
 
     def documents(self) -> list[DocumentInfo]:
         return self._engine.documents()
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors for ``texts`` embedded the way questions are (one row per text), so that the
+        cosine of two rows says how alike two questions are; the admin view groups wordings by it."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vectors = np.asarray(self._engine.embedder.embed_queries(list(texts)), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1.0, norms)
 
     @property
     def embed_model(self) -> str:
