@@ -54,14 +54,16 @@ class PostgresServer:
         self.path.mkdir(parents=True, exist_ok=True)
         if self._user:
             owner = pwd.getpwnam(self._user)
-            for p in (self.path, *self.path.parents):   # the server user must reach its folder
-                if p == p.parent or p.stat().st_mode & 0o001:
-                    break
-                os.chmod(p, p.stat().st_mode | 0o001)
+            for p in self.path.parents:   # the server user must be able to reach its folder (search only)
+                if not p.stat().st_mode & 0o001:
+                    os.chmod(p, p.stat().st_mode | 0o001)
             os.chown(self.path, owner.pw_uid, owner.pw_gid)
-        subprocess.run([str(self.bindir / "initdb"), "-D", str(self.path), "-U", "postgres", "--auth=trust",
-                        "-E", "UTF8", "--locale=C", "--no-sync"],
-                       check=True, capture_output=True, **self._run_as())
+            os.chown(self.path.parent, owner.pw_uid, owner.pw_gid)   # for the server's log file beside it
+        done = subprocess.run([str(self.bindir / "initdb"), "-D", str(self.path), "-U", "postgres", "--auth=trust",
+                               "-E", "UTF8", "--locale=C", "--no-sync"], capture_output=True, text=True,
+                              **self._run_as())
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb failed: {done.stderr.strip()}")
 
     def start(self, timeout: float = 60) -> str:
         if not (self.path / "PG_VERSION").exists():
