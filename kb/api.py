@@ -71,7 +71,7 @@ class KnowledgeBase:
         cosine of two rows says how alike two questions are; the admin view groups wordings by it."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        vectors = np.asarray(self._engine.embedder.embed_queries(list(texts)), dtype=np.float32)
+        vectors = np.asarray(self.embedder.embed_queries(list(texts)), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1.0, norms)
 
