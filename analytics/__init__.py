@@ -16,8 +16,15 @@ from analytics.log import QuestionLog
 from analytics.records import REASON_ENGLISH, REASONS, Feedback
 from kb.settings import Settings
 
-__all__ = ["Database", "Feedback", "QuestionLog", "REASONS", "REASON_ENGLISH", "StoreUnavailable",
-           "open_question_log"]
+__all__ = [
+    "REASONS",
+    "REASON_ENGLISH",
+    "Database",
+    "Feedback",
+    "QuestionLog",
+    "StoreUnavailable",
+    "open_question_log",
+]
 log = logging.getLogger("analytics")
 
 

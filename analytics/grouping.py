@@ -56,7 +56,7 @@ class QuestionGrouper:
             try:
                 groups = self._merge_similar(groups)
                 method = "embeddings"
-            except Exception:  # noqa: BLE001 - the view still works, grouped by wording only
+            except Exception:
                 log.exception("问题分组：无法计算问题向量，仅按字面分组")
         return [_as_group(g) for g in groups], method
 

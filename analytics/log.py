@@ -69,7 +69,7 @@ class QuestionLog:
         """Queue one answer for the log; False when it could not be queued (and was counted as dropped)."""
         try:
             row = LoggedQuestion.from_answer(answer, interface, follow_up)
-        except Exception:  # noqa: BLE001 - the answer is served whatever happens here
+        except Exception:
             log.exception("问题日志：无法记录回答 %s", getattr(answer, "id", "?"))
             return False
         return self._enqueue(row)
@@ -154,7 +154,7 @@ class QuestionLog:
                 self._stop.wait(RETRY_S[min(failures, len(RETRY_S) - 1)])
                 failures += 1
                 continue
-            except Exception as err:  # noqa: BLE001 - the thread must survive anything
+            except Exception as err:
                 log.exception("问题日志写入出错")
                 self._failed(f"{type(err).__name__}: {err}")
                 self._stop.wait(RETRY_S[-1])

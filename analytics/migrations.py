@@ -12,8 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import (Boolean, Column, Connection, DateTime, Float, Index, Integer, MetaData, Table, Text, func,
-                        insert, select)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+)
 
 from analytics.records import utc_now
 from analytics.tables import schema_versions

@@ -88,7 +88,7 @@ def build_admin_tab(question_log: QuestionLog | None, grouper: QuestionGrouper, 
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         return gr.update(value=str(path), visible=True)
 
-    private = dict(api_visibility="private")
+    private = {"api_visibility": "private"}
     opened = [key_state, login, board, login_message, view, pick, key]
     enter.click(open_board, [key, period], opened, **private)
     key.submit(open_board, [key, period], opened, **private)

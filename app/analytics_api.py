@@ -107,9 +107,10 @@ def analytics_router(kb: KnowledgeBase, question_log: QuestionLog | None, groupe
                            rating: str | None = None) -> Response:
         if rating not in (None, "", "up", "down"):
             raise _http_error(422, f"rating: 只能是 up 或 down / must be up or down, not {rating!r}")
-        selection = dict(wordings=request.query_params.getlist("question"),
-                         answer_ids=request.query_params.getlist("answer_id"),
-                         refused=_flag("refused", refused), rating=rating or None, since=since_days(_days(days)))
+        selection = {"wordings": request.query_params.getlist("question"),
+                     "answer_ids": request.query_params.getlist("answer_id"),
+                     "refused": _flag("refused", refused), "rating": rating or None,
+                     "since": since_days(_days(days))}
         log = _require_log(question_log)
         await run_in_threadpool(log.flush, 2.0)
         try:

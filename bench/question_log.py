@@ -87,9 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         base = Settings(dir=work / "kb")
         print("[bench] building the knowledge base (real corpus)…", file=sys.stderr, flush=True)
         KnowledgeBase.open(base, progress=False)
-        variants = {"off": dict(log_questions=False), "sqlite": dict(analytics_url=f"sqlite:///{work / 'log.sqlite'}")}
+        variants = {"off": {"log_questions": False}, "sqlite": {"analytics_url": f"sqlite:///{work / 'log.sqlite'}"}}
         if args.postgres:
-            variants["postgresql"] = dict(analytics_url=args.postgres)
+            variants["postgresql"] = {"analytics_url": args.postgres}
         with contextlib.ExitStack() as stack:
             urls = {name: stack.enter_context(serve(base, **changes)) for name, changes in variants.items()}
             times = latencies(urls, args.rounds)
@@ -113,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(result: dict) -> str:
-    lines = [f"question log overhead ({result['rounds']} rounds × {len(QUESTIONS)} questions, sequential "
-             f"POST /api/ask, load average {result['load_before']:.1f} before)", "",
+    title = (f"question log overhead ({result['rounds']} rounds × {len(QUESTIONS)} questions, sequential "
+             f"POST /api/ask, load average {result['load_before']:.1f} before)")
+    lines = [title, "",
              "| log | median / p95 | overhead (median of paired differences) | record() median / p95 | writer drains |",
              "|---|---|---|---|---|"]
     for name, r in result["rows"].items():

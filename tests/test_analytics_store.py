@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import ROOT, fresh_postgres_database
-from sqlalchemy import inspect, insert, select, update
+from sqlalchemy import insert, inspect, select, update
 
 from analytics import Database, Feedback, QuestionLog, StoreUnavailable
 from analytics.grouping import QuestionGrouper

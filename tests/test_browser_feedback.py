@@ -17,7 +17,7 @@ from kb import KnowledgeBase, Settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-from headless import ask, screenshot, sync_api  # noqa: E402  (skips this module without chromium)
+from headless import ask, screenshot, sync_api
 
 expect = sync_api.expect
 ROOT = Path(__file__).resolve().parent.parent
