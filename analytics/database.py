@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +60,8 @@ class Database:
         self.notice: str | None = None    # something worth telling an operator that is not a failure
         self._migrated_for: object = None  # what the schema was last checked on (SQLite: the file's identity)
         self._had_file = False             # this process has seen the SQLite file (so a missing one was deleted)
+        # The writer thread and admin reads may find a deleted file at once: one of them recreates it.
+        self._schema_lock = threading.Lock()
         if self.dialect == "sqlite":
             if self.path is None:
                 raise ValueError("KB_ANALYTICS_URL: SQLite needs a file, e.g. sqlite:////srv/kb/analytics.sqlite")
@@ -113,6 +116,10 @@ class Database:
             self._ensure_schema()
 
     def _ensure_schema(self) -> None:
+        with self._schema_lock:
+            self._migrate_if_needed()
+
+    def _migrate_if_needed(self) -> None:
         current = self._identity()
         if current is not None and current == self._migrated_for:
             return
