@@ -93,4 +93,5 @@ def test_selected_questions_export_as_gold_candidates(page, app_url):
     with page.expect_download() as download:
         link.click()
     rows = [json.loads(line) for line in Path(download.value.path()).read_text(encoding="utf-8").splitlines()]
-    assert [(r["question"], r["type"], r["expect"]) for r in rows] == [("香港公司怎么在青岛注册？", "unanswerable", [])]
+    assert [(r["question"], r["expect"], r["review"]["asked"]) for r in rows] == [("香港公司怎么在青岛注册？", [], 2)]
+    assert rows[0]["type"] == ("unanswerable" if rows[0]["review"]["refused"] else "factoid")   # a guess to review
