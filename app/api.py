@@ -1,4 +1,5 @@
-"""The JSON API beside the page: POST /api/ask, GET /api/clause, GET /api/health.
+"""The JSON API beside the page: POST /api/ask, GET /api/clause, GET /api/health
+(feedback and the admin view: app/analytics_api.py).
 
 Error bodies are ``{"detail": "中文说明 / English explanation"}`` so a caller sees what to fix.
 """
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
+from analytics import QuestionLog
 from app.failures import describe_failure, safe_health
 from kb import KnowledgeBase
 
@@ -52,7 +54,8 @@ def _explain(err: ValidationError) -> str:
             zh, en = _EXPECTED[e["type"]]
             what = f"类型错误，应为{zh} / wrong type, expected {en}"
         elif e["type"] == "literal_error":
-            what = '只能是 "user" 或 "assistant" / must be "user" or "assistant"'
+            expected = e['ctx']['expected']
+            what = f"只能是 {expected.replace(' or ', ' 或 ')} / must be {expected}"
         else:
             what = e["msg"]
         lines.append(f"{where}: {what}")
@@ -100,7 +103,8 @@ def _basic_auth(auth: str | None):
     return check
 
 
-def api_router(kb: KnowledgeBase) -> APIRouter:
+def api_router(kb: KnowledgeBase, question_log: QuestionLog | None = None) -> APIRouter:
+    """The routes over ``kb``; every answer served goes to ``question_log`` when there is one."""
     router = APIRouter(prefix="/api")
     login = [Depends(_basic_auth(kb.settings.auth))]   # health stays open for monitoring
 
@@ -129,6 +133,8 @@ def api_router(kb: KnowledgeBase) -> APIRouter:
             answer = await run_in_threadpool(kb.answer, req.question, history)
         except Exception as err:  # noqa: BLE001
             raise _http_error(503, describe_failure(err)) from None
+        if question_log is not None:
+            question_log.record(answer, "api", follow_up=bool(history))
         return answer.to_json()
 
     @router.get("/clause", dependencies=login)
@@ -151,6 +157,8 @@ def api_router(kb: KnowledgeBase) -> APIRouter:
     @router.get("/health")
     async def health() -> JSONResponse:
         info = await run_in_threadpool(safe_health, kb)
+        # Reported, not failing the check: answers are served while the log's database is away.
+        info["question_log"] = question_log.status() if question_log is not None else {"enabled": False}
         return JSONResponse(info, status_code=200 if info.get("ok") else 503)
 
     return router

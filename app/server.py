@@ -4,12 +4,16 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
+from analytics import open_question_log
+from analytics.grouping import QuestionGrouper
+from app.analytics_api import analytics_router
 from app.api import api_router
 from app.blocks import TITLE, build_blocks
 from kb import KnowledgeBase
@@ -28,10 +32,26 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
 
 
 def create_app(kb: KnowledgeBase) -> FastAPI:
-    """The API routes are added before Gradio is mounted at /, so /api/* reaches them first."""
-    app = FastAPI(title=TITLE, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
-    app.include_router(api_router(kb))
-    blocks = build_blocks(kb)
+    """The API routes are added before Gradio is mounted at /, so /api/* reaches them first.
+
+    ``app.state.question_log`` is the process's question log (None when KB_LOG_QUESTIONS=0): every
+    interface that serves an answer calls ``question_log.record(answer, "<interface>")``.
+    """
+    question_log = open_question_log(kb.settings)
+    grouper = QuestionGrouper(kb.embed_texts)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        if question_log is not None:   # write what is queued before the process ends
+            question_log.close()
+
+    app = FastAPI(title=TITLE, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
+                  lifespan=lifespan)
+    app.state.question_log = question_log
+    app.include_router(api_router(kb, question_log))
+    app.include_router(analytics_router(kb, question_log, grouper))
+    blocks = build_blocks(kb, question_log, grouper)
     # Gradio's queue imports pandas for its event statistics on the first event; pay that now,
     # not in the first visitor's answer time.
     import pandas  # noqa: F401
