@@ -45,7 +45,7 @@ from kb.params import (
     load_params,
 )
 
-C_GRID = (0.03, 0.3, 3.0)
+C_GRID = (0.01, 0.1, 1.0, 10.0)
 RERANK_GRID = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0)
 SECOND_GRID = (0.4, 0.6, 0.75, 0.9, 1.01)
 SEED = 20261201

@@ -104,3 +104,33 @@ def fresh_postgres_database(server_url: str) -> str:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+# -- skips ---------------------------------------------------------------------------------------
+# Outside CI a missing optional part (../shared, chromium, PostgreSQL, an extra) skips the tests
+# that need it, with the install command as the reason. In CI (CI=true, set by .ci/run) every part
+# is installed, so a skip means a part went missing: the run fails, naming it. A skip that can
+# happen even there says so with ``allowed_skip`` (the README lists them).
+ALLOWED_IN_CI = "[allowed in CI] "
+
+
+def allowed_skip(reason: str) -> None:
+    """Skip for a reason that is no sign of a missing part (e.g. a file system without chattr)."""
+    pytest.skip(ALLOWED_IN_CI + reason)
+
+
+_unexpected_skips: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if ALLOWED_IN_CI not in reason:
+            _unexpected_skips.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _unexpected_skips:
+        print("\nCI=true and these tests were skipped; every part they need should be installed here:\n  "
+              + "\n  ".join(_unexpected_skips))
+        session.exitstatus = 1

@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from kb.settings import Settings
 
@@ -56,5 +57,6 @@ def test_the_question_log_defaults_to_sqlite_in_the_kb_folder(monkeypatch):
 
 
 def test_unknown_fields_are_rejected():
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError) as err:
         Settings(not_a_setting=1)
+    assert "not_a_setting" in str(err.value) and "Extra inputs are not permitted" in str(err.value)
