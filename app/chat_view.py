@@ -61,6 +61,13 @@ def cited_markers(answer: Answer) -> set[int]:
     return {int(n) for n in MARKER.findall(answer.text)}
 
 
+def cited_and_related(answer: Answer) -> tuple[list[Citation], list[Citation]]:
+    """The citations the text's markers point to (all of them when it uses none), and the rest."""
+    used = cited_markers(answer)
+    cited = [c for c in answer.citations if c.marker in used] or list(answer.citations)
+    return cited, [c for c in answer.citations if c not in cited]
+
+
 def sources_html(answer: Answer | None) -> str:
     """The cards under the latest answer: [n] label, page, text with supporting sentences marked."""
     if answer is None:
@@ -73,9 +80,7 @@ def sources_html(answer: Answer | None) -> str:
         cards = "".join(_citation_card(c) for c in answer.citations)
         return (f'<div class="kb-sources kb-sources-refused"><div class="kb-sources-head">{esc(head)}</div>'
                 f'{cards}</div>')
-    used = cited_markers(answer)
-    cited = [c for c in answer.citations if c.marker in used] or answer.citations
-    related = [c for c in answer.citations if c not in cited]
+    cited, related = cited_and_related(answer)
     html = '<div class="kb-sources"><div class="kb-sources-head">出处 · Sources</div>'
     html += "".join(_citation_card(c) for c in cited)
     if related:
