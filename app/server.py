@@ -51,6 +51,7 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
         app, blocks, path="/", auth=policy.login, footer_links=["api"],
         css=(ASSETS / "app.css").read_text(encoding="utf-8"),
         js=(ASSETS / "app.js").read_text(encoding="utf-8"),
+        head=f'<style>{(ASSETS / "frame.css").read_text(encoding="utf-8")}</style>',
         ssr_mode=False, mcp_server=False,
     )
 
