@@ -17,7 +17,8 @@ SAMPLES = {"dir": "/tmp/somewhere", "sources": '["/tmp/a", "/tmp/b"]', "chroma_u
            "top_k": "7", "max_question_chars": "500", "max_file_mb": "12.5", "max_pdf_pages": "300",
            "host": "0.0.0.0", "port": "8080", "auth": "user:pass",
            "llm_base_url": "http://localhost:8000/v1", "llm_model": "qwen2.5", "llm_api_key": "sk-test",
-           "llm_timeout": "12.5", "llm_max_tokens": "256", "llm_temperature": "0.3"}
+           "llm_timeout": "12.5", "llm_max_tokens": "256", "llm_temperature": "0.3",
+           "api_keys": "sk-one,sk-two", "rate_limit": "60/min"}
 
 
 def readme_settings() -> set[str]:

@@ -53,18 +53,19 @@
     });
   }).observe(document.body, { childList: true, subtree: true });
 
-  // A shared link /?q=… (WeChat groups) fills the question box and asks, as if typed.
-  const shared = new URLSearchParams(window.location.search).get("q");
-  if (shared && shared.trim()) {
+  // A shared link /?q=… (WeChat groups) fills the question box and asks, as if typed. Gradio runs
+  // this script once the page is wired up; the box may still be on its way.
+  const shared = (new URLSearchParams(window.location.search).get("q") || "").trim();
+  if (shared) {
     const started = Date.now();
     const askShared = () => {
       const box = document.querySelector("#kb-question textarea");
       const send = document.querySelector("#kb-send");
       if (!box || !send) {
-        if (Date.now() - started < 20000) setTimeout(askShared, 100);
+        if (Date.now() - started < 30000) setTimeout(askShared, 100);
         return;
       }
-      box.value = shared.trim();
+      box.value = shared;
       box.dispatchEvent(new Event("input", { bubbles: true }));
       setTimeout(() => send.click(), 50);
     };
