@@ -5,8 +5,9 @@
   open than the page; OpenAI and MCP clients need keys then, and the 401 says so.
 - neither: open, as a knowledge base of public documents on a trusted network may well be.
 
-``/api/health`` (monitoring) and the API's docs stay open; ``/api/admin`` checks its own keys. ``KB_RATE_LIMIT`` (``60/min``) is a
-token bucket per key, or per client address without keys, answered with 429 and ``Retry-After``.
+``/api/health`` (monitoring) and the API's docs stay open; ``/api/admin`` checks its own keys.
+``KB_RATE_LIMIT`` (``60/min``) is a token bucket per key, or per client address without keys,
+answered with 429 and ``Retry-After``.
 
 The admin endpoints use the same check with their own keys::
 

@@ -38,7 +38,8 @@ REJECTED = {
     "logprobs": "不提供 logprobs（回答摘自原文，不是采样生成）/ logprobs are not available: answers are not sampled",
     "top_logprobs": "不提供 logprobs / logprobs are not available",
     "response_format": '只支持 {"type": "text"} / only {"type": "text"} is supported',
-    "tool_choice": "不调用工具，tool_choice 只能是 none 或 auto / no tools are called: tool_choice must be none or auto",
+    "tool_choice": "不调用工具，tool_choice 只能是 none 或 auto / "
+                   "no tools are called: tool_choice must be none or auto",
 }
 _SENDER_ROLES = {"user", "assistant"}
 _SKIPPED_ROLES = {"system", "developer", "tool", "function"}   # not part of the conversation asked about
@@ -158,7 +159,8 @@ async def _payload(request: Request) -> dict:
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise OpenAIError(400, "请求体不是有效的 JSON / the request body is not valid JSON") from None
     if not isinstance(body, dict):
-        raise OpenAIError(400, '请求体应为 JSON 对象，如 {"model": …, "messages": […]} / the body must be a JSON object')
+        raise OpenAIError(400, '请求体应为 JSON 对象，如 {"model": …, "messages": […]} / '
+                               "the body must be a JSON object")
     return body
 
 
@@ -193,7 +195,8 @@ def openai_router(kb: KnowledgeBase) -> APIRouter:
             try:
                 answer = await run_in_threadpool(kb.answer, question, history or None, mode=mode)
             except Exception as err:  # noqa: BLE001 - the kb's failure, explained
-                raise OpenAIError(503, describe_failure(err), None, "knowledge_base_unavailable", "server_error") from None
+                raise OpenAIError(503, describe_failure(err), None, "knowledge_base_unavailable",
+                                  "server_error") from None
         except OpenAIError as err:
             return err.response()
         fields = answer_fields(answer)

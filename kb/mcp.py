@@ -13,8 +13,8 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m kb.mcp",
-                                 description="知识库的 MCP 服务（stdio） / the knowledge base as an MCP server on stdio")
+    ap = argparse.ArgumentParser(prog="python -m kb.mcp", description="知识库的 MCP 服务（stdio） / "
+                                 "the knowledge base as an MCP server on stdio")
     ap.add_argument("--kb", type=Path, help="知识库文件夹 / knowledge-base folder (KB_DIR)")
     args = ap.parse_args(argv)
 

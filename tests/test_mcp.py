@@ -19,6 +19,9 @@ from mcp.client.streamable_http import streamable_http_client
 from app.server import BackgroundServer, create_app
 from kb import KnowledgeBase
 
+if sys.version_info < (3, 11):
+    from exceptiongroup import ExceptionGroup  # what anyio raises on Python 3.10
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -106,7 +106,8 @@ def test_text_parts_are_read_like_a_string(client, model):
 
 
 def test_a_question_the_documents_do_not_answer_is_refused_as_data_too(client, model):
-    completion = client.chat.completions.create(model=model, messages=[{"role": "user", "content": "明天青岛天气怎么样？"}])
+    completion = client.chat.completions.create(model=model,
+                                                messages=[{"role": "user", "content": "明天青岛天气怎么样？"}])
     assert completion.refused is True
     assert completion.choices[0].message.content.startswith("抱歉")
 
