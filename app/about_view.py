@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from app.markup import esc
-from kb.api import DocumentInfo
+from kb.model import DocumentInfo
 
 _KIND_NAMES = {"plan": "规划 plan", "law": "法律 law", "regulation": "法规 regulation", "other": "其他 other"}
 

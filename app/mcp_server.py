@@ -23,7 +23,7 @@ from app.markup import snippet
 from app.source_list import answer_with_sources
 from ingest.model import Clause
 from kb import KnowledgeBase
-from kb.api import DocumentInfo
+from kb.model import DocumentInfo
 
 INSTRUCTIONS = (
     "青岛市“十四五”民营经济和中小企业发展规划及相关法律法规（中小企业促进法、保障中小企业款项支付条例等）的知识库。"

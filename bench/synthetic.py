@@ -102,10 +102,7 @@ def write_manifest(real_kb: Path, out: Path, documents: list[DocRecord], unit_co
     """The manifest last, by the product's own ingest code, so the folder verifies as a whole KB."""
     model = _model_name(real_kb)
     builder = Builder(out, [], SimpleNamespace(name=model), VectorIndex(out, model, url))
-    try:
-        builder._write_manifest(documents, unit_count)
-    except TypeError:   # manifests without checksums took the documents only
-        builder._write_manifest(documents)
+    builder.write_manifest(documents, unit_count)
 
 
 def _model_name(real_kb: Path) -> str:

@@ -42,6 +42,8 @@ class Case:
     latency_ms: float = 0.0
     mode: str = "extractive"
     skipped: bool = False
+    split: str = ""
+    absent: tuple[str, ...] = ()   # near-miss unanswerables: what is asked that no document holds
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -190,6 +192,70 @@ def faithfulness(cases: Iterable[Case]) -> dict:
     return _result(rows)
 
 
+def first_sentence(answer: str) -> str:
+    """The answer's first sentence as a reader meets it (markers and bullets stripped)."""
+    sentences = answer_sentences(answer)
+    return sentences[0][0] if sentences else ""
+
+
+def key_fact(cases: Iterable[Case]) -> dict:
+    """Share of answerable questions whose key fact (``facts[0]``) is in the answer; a refusal has none."""
+    rows = []
+    for c in _scored(cases):
+        if c.answerable and c.facts:
+            found = not c.refused and normalize_text(c.facts[0]) in normalize_text(c.answer)
+            rows.append({"id": c.id, "value": float(found)})
+    return _result(rows)
+
+
+def key_fact_first(cases: Iterable[Case]) -> dict:
+    """Share of answerable questions whose key fact is in the answer's first sentence: the answer
+    leads with the fact rather than with context the reader has to get through first."""
+    rows = []
+    for c in _scored(cases):
+        if c.answerable and c.facts:
+            first = "" if c.refused else first_sentence(c.answer)
+            rows.append({"id": c.id, "value": float(normalize_text(c.facts[0]) in normalize_text(first)),
+                         "first_sentence": first})
+    return _result(rows)
+
+
+def quote_length(answer: str) -> int:
+    """Characters a reader reads: citation markers and whitespace excluded."""
+    return len(normalize_text(_MARKER_GROUP.sub("", answer or "")))
+
+
+def factoid_answer_chars(cases: Iterable[Case]) -> dict:
+    """Median length of answered factoid questions (the short answers entrepreneurs want)."""
+    rows = [{"id": c.id, "value": float(quote_length(c.answer))}
+            for c in _scored(cases) if c.type == "factoid" and c.answerable and not c.refused]
+    return {"score": median([r["value"] for r in rows]), "per_question": rows}
+
+
+def median(values: Sequence[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def near_miss_refusal(cases: Iterable[Case]) -> dict:
+    """Refusal accuracy on near-miss questions: in-domain words, but the thing asked is absent."""
+    rows = [{"id": c.id, "value": float(c.refused)} for c in _scored(cases) if not c.answerable and c.absent]
+    return _result(rows)
+
+
+def gap_named(cases: Iterable[Case]) -> dict:
+    """Share of refused near-miss questions whose refusal names what was not found (an ``absent`` term)."""
+    rows = []
+    for c in _scored(cases):
+        if not c.answerable and c.absent and c.refused:
+            text = normalize_text(c.answer)
+            rows.append({"id": c.id, "value": float(any(normalize_text(a) in text for a in c.absent))})
+    return _result(rows)
+
+
 def refusal_accuracy(cases: Iterable[Case]) -> dict:
     """Share of unanswerable questions the system refused."""
     rows = [{"id": c.id, "value": float(c.refused)} for c in _scored(cases) if not c.answerable]
@@ -216,6 +282,9 @@ def latency(cases: Iterable[Case], q: float = 0.5) -> dict:
     return {"score": percentile([r["value"] for r in rows], q), "per_question": rows}
 
 
+# Metrics whose score is the median of the per-question values (the rest are means).
+MEDIAN_METRICS = frozenset({"factoid_chars"})
+
 # The retrieval metrics every system (ours and the baselines) is measured on, and the answer
 # metrics only ours has; name → function of a list of cases.
 RETRIEVAL_METRICS: dict[str, Callable[[list[Case]], dict]] = {
@@ -228,8 +297,13 @@ ANSWER_METRICS: dict[str, Callable[[list[Case]], dict]] = {
     "citation_precision": citation_precision,
     "citation_recall": citation_recall,
     "fact_recall": fact_recall,
+    "key_fact": key_fact,
+    "key_fact_first": key_fact_first,
+    "factoid_chars": factoid_answer_chars,
     "faithfulness": faithfulness,
     "refusal_accuracy": refusal_accuracy,
+    "near_miss_refusal": near_miss_refusal,
+    "gap_named": gap_named,
     "false_refusal_rate": false_refusal_rate,
     "latency_median_ms": lambda cs: latency(cs, 0.5),
     "latency_p95_ms": lambda cs: latency(cs, 0.95),

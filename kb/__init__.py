@@ -8,8 +8,10 @@ app/ and eval/ use only this public API::
     hits = kb.search("专精特新", {"doc_title": "青岛市“十四五”民营经济和中小企业发展规划"})
     c = kb.clause("专栏5")                      # Clause | None
 """
-from kb.api import KnowledgeBase, SearchFilters
-from kb.model import REFUSAL, Answer, Citation, Hit
+from kb.api import KnowledgeBase
+from kb.model import REFUSAL, Answer, Citation, Hit, SearchFilters
+from kb.serving import KnowledgeBaseNotReady
 from kb.settings import Settings
 
-__all__ = ["REFUSAL", "Answer", "Citation", "Hit", "KnowledgeBase", "SearchFilters", "Settings"]
+__all__ = ["REFUSAL", "Answer", "Citation", "Hit", "KnowledgeBase", "KnowledgeBaseNotReady", "SearchFilters",
+           "Settings"]

@@ -19,9 +19,9 @@ def _settings(args) -> Settings:
 
 
 def cmd_ingest(args) -> int:
-    from kb.engine import Engine
+    from kb.api import KnowledgeBase
 
-    report = Engine(_settings(args)).ingest(progress=not args.quiet)
+    report = KnowledgeBase(_settings(args)).ingest(progress=not args.quiet)
     print(report.summary())
     for w in report.warnings:
         print(f"提示：{w}", file=sys.stderr)
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except Exception as err:  # a person at a terminal gets one clear line, not a traceback
-        from kb.engine import KnowledgeBaseNotReady
+        from kb.serving import KnowledgeBaseNotReady
         from kb.vectors import VectorStoreUnavailable
 
         if isinstance(err, (KnowledgeBaseNotReady, VectorStoreUnavailable, ValueError, RuntimeError)):

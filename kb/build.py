@@ -112,7 +112,7 @@ class Builder:
         tokenizer = Tokenizer.for_corpus([clause_text(c) for c in clauses])
         LexicalIndex.build(tokenizer, clauses).save(self.lexical_dir)
         catalog.save(self.catalog_path)
-        self._write_manifest(documents, len(wanted))
+        self.write_manifest(documents, len(wanted))
         report.seconds = time.perf_counter() - started
         if on_progress:
             on_progress("done", 1, 1)
@@ -172,7 +172,8 @@ class Builder:
                 on_progress("embeddings", done, len(todo))
         bar.close()
 
-    def _write_manifest(self, documents: list[DocRecord], unit_count: int) -> None:
+    def write_manifest(self, documents: list[DocRecord], unit_count: int) -> None:
+        """The manifest of the derived files now in the folder, written last (it makes them a generation)."""
         sums = checksums(self.kb_dir)
         Manifest(embedding_model=self.embedder.name, collection=self.vectors.name,
                  generation=generation_id(sums), unit_count=unit_count, checksums=sums,

@@ -64,4 +64,4 @@ def chroma_vector_store(kb):
     """The knowledge base's Chroma collection as a llama-index ``ChromaVectorStore``."""
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    return ChromaVectorStore(chroma_collection=kb._engine.vectors.collection)
+    return ChromaVectorStore(chroma_collection=kb.vectors.collection)

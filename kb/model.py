@@ -1,7 +1,9 @@
-"""The records that leave kb/: a retrieved ``Hit`` and a composed ``Answer``."""
+"""The records that leave kb/: a retrieved ``Hit``, a composed ``Answer``, and what the
+reference, search and document calls return (``Lookup``, ``SearchFilters``, ``DocumentInfo``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from ingest.model import Clause
 
@@ -57,3 +59,35 @@ class Answer:
             "latency_ms": round(self.latency_ms, 2), "mode": self.mode, "verified": self.verified,
             "notices": list(self.notices), "degraded": self.degraded,
         }
+
+
+# Events of ``KnowledgeBase.answer_stream``: text as it is produced, then the finished Answer.
+StreamEvent = tuple[str, "str | Answer"]   # ("delta", "…") | ("answer", Answer)
+
+
+class SearchFilters(TypedDict, total=False):
+    doc_title: str      # a document's full title, as in Clause.doc_title
+    chapter: int
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """What the about page shows of one ingested document."""
+
+    title: str
+    short_title: str
+    kind: str
+    issuer: str | None
+    date: str | None
+    clause_count: int
+    source: str          # file name
+    ingested_at: str     # ISO timestamp of the last ingest that (re)processed it
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The result of resolving a reference such as 「第7条」 or 「中小企业促进法第十条」."""
+
+    clauses: list[Clause]      # best first: for 「第十条」 the plan's item 10, then the laws' 第十条
+    message: str | None = None  # e.g. 「规划共44条，没有第50条」 when nothing matches
+    is_reference: bool = False  # the text was a reference at all

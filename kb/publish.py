@@ -39,9 +39,9 @@ class SharedState:
     """``head()`` is one small read; ``publish`` and ``fetch`` move a whole generation."""
 
     def __init__(self, vectors: VectorIndex):
-        self._guard = vectors._guard
+        self._guard = vectors.guarded
         self.name = state_collection_name(vectors.name)
-        self._col = self._guard(lambda: vectors.client.get_or_create_collection(self.name, embedding_function=None))
+        self._col = vectors.side_collection(self.name)
 
     def head(self) -> Manifest | None:
         got = self._guard(lambda: self._col.get(ids=[HEAD], include=["documents"]))

@@ -7,6 +7,7 @@ collection is available to llama-index as a ``ChromaVectorStore`` through ``kb.l
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -43,23 +44,53 @@ def _client(kb_dir: Path, url: str | None):
 
 
 class VectorIndex:
+    """The unit vectors of one embedding model and chunking version (collection ``name``).
+
+    The client connects on first use, not when the object is made: a process can read its
+    catalog and answer by keywords while the vector store is still unreachable.
+    """
+
     def __init__(self, kb_dir: Path, model_name: str, url: str | None = None):
-        self.url = url
+        self.kb_dir, self.model_name, self.url = kb_dir, model_name, url
         self.name = collection_name(model_name)
-        self.client = client = self._guard(lambda: _client(kb_dir, url))
-        # A few thousand vectors: a wide HNSW search is still sub-millisecond and makes the
-        # neighbours exact, so a KB built in another order ranks the same (measured: it did not).
-        self._collection = self._guard(lambda: client.get_or_create_collection(
-            self.name, metadata={"hnsw:space": "cosine", "hnsw:construction_ef": 200, "hnsw:search_ef": 200,
-                                 "hnsw:M": 32, "embedding_model": model_name}))
-        self._drop_older_versions(client)
+        self._client = None
+        self._collection = None
+        self._connecting = threading.Lock()
+
+    def connect(self):
+        """Open the client and the collection now; returns the chromadb collection."""
+        with self._connecting:
+            if self._collection is None:
+                client = self.guarded(lambda: _client(self.kb_dir, self.url))
+                # A few thousand vectors: a wide HNSW search is still sub-millisecond and makes the
+                # neighbours exact, so a KB built in another order ranks the same (measured: it did not).
+                self._collection = self.guarded(lambda: client.get_or_create_collection(
+                    self.name, metadata={"hnsw:space": "cosine", "hnsw:construction_ef": 200,
+                                         "hnsw:search_ef": 200, "hnsw:M": 32,
+                                         "embedding_model": self.model_name}))
+                self._client = client
+                self._drop_older_versions(client)
+            return self._collection
+
+    @property
+    def client(self):
+        """The chromadb client (connected)."""
+        self.connect()
+        return self._client
 
     @property
     def collection(self):
         """The chromadb collection (for adapters such as ``kb.llama.chroma_vector_store``)."""
-        return self._collection
+        return self.connect()
 
-    def _guard(self, call):
+    def side_collection(self, name: str):
+        """Another collection on the same client, holding records looked up by id and metadata only
+        (``kb.publish`` keeps the published generation there)."""
+        client = self.client
+        return self.guarded(lambda: client.get_or_create_collection(name, embedding_function=None))
+
+    def guarded(self, call):
+        """Run ``call``; any failure of the store becomes ``VectorStoreUnavailable`` with a message for the user."""
         try:
             return call()
         except VectorStoreUnavailable:
@@ -73,24 +104,27 @@ class VectorIndex:
     def _drop_older_versions(self, client) -> None:
         """Collections of the same model built with an older chunking recipe are never read again."""
         prefix = self.name.rsplit("-", 1)[0] + "-"
-        for name in self._guard(client.list_collections):
+        for name in self.guarded(client.list_collections):
             name = getattr(name, "name", name)
             if name.startswith(prefix) and name != self.name:
-                self._guard(lambda name=name: client.delete_collection(name))
+                self.guarded(lambda name=name: client.delete_collection(name))
 
     def close(self) -> None:
-        """Release the client; an embedded Chroma reopened afterwards re-reads what other processes wrote."""
-        close = getattr(self.client, "close", None)
+        """Release the client; the next use reconnects, and an embedded Chroma then re-reads what
+        other processes wrote."""
+        with self._connecting:
+            client, self._client, self._collection = self._client, None, None
+        close = getattr(client, "close", None)
         if close:
             close()
 
     def ids(self) -> set[str]:
-        return set(self._guard(lambda: self._collection.get(include=[])["ids"]))
+        return set(self.guarded(lambda: self.collection.get(include=[])["ids"]))
 
     def add(self, units: list[Unit], vectors: np.ndarray) -> None:
         if not units:
             return
-        self._guard(lambda: self._collection.upsert(
+        self.guarded(lambda: self.collection.upsert(
             ids=[u.id for u in units], embeddings=vectors.tolist(),
             metadatas=[{"clause_id": u.clause_id, "kind": u.kind} for u in units],
             documents=[u.window for u in units]))
@@ -98,16 +132,16 @@ class VectorIndex:
     def delete(self, ids: list[str]) -> None:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            self._guard(lambda chunk=chunk: self._collection.delete(ids=chunk))
+            self.guarded(lambda chunk=chunk: self.collection.delete(ids=chunk))
 
     def count(self) -> int:
-        return int(self._guard(self._collection.count))
+        return int(self.guarded(lambda: self.collection.count()))
 
     def query(self, vector: np.ndarray, top_k: int) -> list[tuple[str, str, float, str]]:
         """(unit id, clause id, cosine similarity, unit text), best first."""
         # No count() first: chromadb returns what it has when asked for more (an empty list when
         # empty), and a count per question was a second round trip to a server.
-        result = self._guard(lambda: self._collection.query(
+        result = self.guarded(lambda: self.collection.query(
             query_embeddings=[vector.tolist()], n_results=top_k, include=["metadatas", "documents", "distances"]))
         if not result["ids"] or not result["ids"][0]:
             return []

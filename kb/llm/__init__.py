@@ -1,6 +1,6 @@
 """Optional LLM answers over any OpenAI-compatible endpoint, every citation verified.
 
-The engine, when ``settings.llm_base_url`` is set::
+``kb.answering``, when ``settings.llm_base_url`` is set::
 
     from kb.llm import stream_llm_answer
     for kind, value in stream_llm_answer(settings, question, history, citations, extractive):

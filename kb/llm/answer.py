@@ -1,8 +1,8 @@
 """Compose an LLM answer from retrieved citations: stream, verify, renumber — or fall back.
 
-The engine calls ``stream_llm_answer`` (or ``llm_answer``) with the sources it retrieved and the
-extractive answer it already composed; that answer is returned, with a one-line notice, whenever
-the model fails or too little of what it wrote can be verified.
+``kb.answering`` calls ``stream_llm_answer`` (or ``llm_answer``) with the sources it retrieved and
+the extractive answer it already composed; that answer is returned, with a one-line notice,
+whenever the model fails or too little of what it wrote can be verified.
 """
 from __future__ import annotations
 
@@ -15,12 +15,10 @@ from kb.compose import QUOTED_IN_CHINESE
 from kb.llm.client import LLMUnavailable, complete_chat, stream_chat
 from kb.llm.prompt import build_messages, question_language
 from kb.llm.verify import render, strip_thinking, verify_answer
-from kb.model import Answer, Citation
+from kb.model import Answer, Citation, StreamEvent
 from kb.settings import Settings
 
 log = logging.getLogger(__name__)
-
-StreamEvent = tuple[str, "str | Answer"]
 
 # Notices that describe the extractive answer's form rather than the question; an LLM answer
 # does not inherit them (the others — question cut, reference not found — still apply).
