@@ -170,8 +170,10 @@ def answer_sentences(answer: str) -> list[tuple[str, list[int]]]:
 
 
 def unsupported_sentences(case: Case) -> list[str]:
-    """Sentences not found verbatim in the clauses they cite (or, without markers, in any cited clause)."""
-    by_marker = {r.get("marker"): normalize_text(r.get("text", "")) for r in case.refs}
+    """Sentences not found verbatim in the clauses they cite (or, without markers, in any cited clause);
+    a clause's citation label counts as part of it."""
+    # A lookup answer opens with the clause's label (「第7条「完善融资机制」：」): part of its citation.
+    by_marker = {r.get("marker"): normalize_text(f"{r.get('label') or ''}\n{r.get('text', '')}") for r in case.refs}
     cited = [by_marker[m] for m in cited_markers(case.answer) if m in by_marker]
     bad = []
     for sentence, markers in answer_sentences(case.answer):

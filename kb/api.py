@@ -49,6 +49,13 @@ class KnowledgeBase:
         """Like ``answer`` but yields ("delta", text) pieces first and ("answer", Answer) last."""
         return self._answerer.answer_stream(question, history)
 
+    def explain(self, question: str, history: list[dict] | None = None, *, params=None, keep: int = 20):
+        """The extractive answer with every stage's record (``kb.answering.Explanation``): the analysed
+        question, the ranked candidates and their features, the weighed sentences, the answerability
+        judgement. ``params`` (a ``kb.params.Params``) overrides the fitted ones: what ``python -m
+        eval.fit`` learns from."""
+        return self._answerer.explain(question, history, params=params, keep=keep)
+
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int = 20) -> list[Hit]:
         """References resolve first, then clauses containing the words, then hybrid retrieval."""
         return self._answerer.search(query, filters or {}, top_k)

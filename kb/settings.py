@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned for the extractive answer.")
     llm_max_tokens: int = Field(512, ge=16, description="Longest LLM answer, in tokens.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
+    lexicon_dir: Path | None = Field(None, description="Folder of a deployment's own vocabulary files (same names as kb/lexicon/*.toml), added to the built-in ones.")
+    params_file: Path | None = Field(None, description="Fitted ranking, answer and refusal parameters; default kb/params.toml (written by python -m eval.fit).")
     api_keys: str | None = Field(None, description="Bearer keys for /v1, /mcp and /api: a comma-separated list, or @file with one key per line; unset leaves them open (or under KB_AUTH's login).")
     rate_limit: str | None = Field(None, description="Requests allowed per key (or per client address without keys) on /v1, /mcp and /api, e.g. `60/min`, `5/s`, `1000/hour`; past it the answer is 429 with Retry-After.")
 
