@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CLIENTS, QUESTIONS_EACH = 50, 10
 # Types whose first citation is one known clause (a "multi" question needs all its targets).
 SINGLE_TARGET = ("factoid", "numeric", "reference", "english", "followup")
+MIN_POOL = 40
 KEY = "sk-plankb-load"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
@@ -98,9 +99,12 @@ def _pool(ask_alone) -> list:
         alone.append(time.perf_counter() - started)
         if citations and matches_any(q.expect, ref_of_citation(citations[0])):
             kept.append((q, signature))
-    assert len(kept) >= 0.8 * len(asked), "most gold questions cite their target first when asked alone"
+    # Enough questions with a known right answer to mix: how many cite their target is the eval's
+    # business (python -m eval), not the load test's.
+    assert len(kept) >= MIN_POOL, f"only {len(kept)} of {len(asked)} gold questions cite their target first alone"
     assert sum(1 for q, _ in kept if q.history) >= 5
-    print(f"\none at a time: {len(alone)} requests, latency median {percentile(alone, 0.5) * 1000:.0f} ms")
+    print(f"\none at a time: {len(alone)} requests, latency median {percentile(alone, 0.5) * 1000:.0f} ms; "
+          f"{len(kept)} cite their gold target first and make the pool")
     return kept
 
 
