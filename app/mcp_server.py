@@ -8,7 +8,7 @@ as the page, the JSON API and /v1; each returns readable text for the model plus
 from __future__ import annotations
 
 from itertools import groupby
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, unquote
 
 from mcp.server import MCPServer
@@ -97,7 +97,7 @@ class AskResult(BaseModel):
 
 
 class Message(BaseModel):
-    role: str = Field(description="user or assistant")
+    role: Literal["user", "assistant"]
     content: str
 
 
