@@ -1,4 +1,5 @@
-"""The JSON API beside the page: POST /api/ask, GET /api/clause, GET /api/health.
+"""The JSON API beside the page: POST /api/ask, GET /api/clause, GET /api/health
+(feedback and the admin view: app/analytics_api.py).
 
 Error bodies are ``{"detail": "中文说明 / English explanation"}`` so a caller sees what to fix.
 """
@@ -13,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
+from analytics import QuestionLog
 from app.failures import describe_failure, safe_health
 from kb import KnowledgeBase
 
@@ -50,7 +52,8 @@ def _explain(err: ValidationError) -> str:
             zh, en = _EXPECTED[e["type"]]
             what = f"类型错误，应为{zh} / wrong type, expected {en}"
         elif e["type"] == "literal_error":
-            what = '只能是 "user" 或 "assistant" / must be "user" or "assistant"'
+            expected = e['ctx']['expected']
+            what = f"只能是 {expected.replace(' or ', ' 或 ')} / must be {expected}"
         else:
             what = e["msg"]
         lines.append(f"{where}: {what}")
@@ -83,8 +86,9 @@ def _not_text(req: AskRequest) -> str | None:
     return None
 
 
-def api_router(kb: KnowledgeBase) -> APIRouter:
-    # Keys, the KB_AUTH login and the rate limit are applied before any route (app.access).
+def api_router(kb: KnowledgeBase, question_log: QuestionLog | None = None) -> APIRouter:
+    """The routes over ``kb``; every answer served goes to ``question_log`` when there is one.
+    Keys, the KB_AUTH login and the rate limit are applied before any route (app.access)."""
     router = APIRouter(prefix="/api")
 
     @router.post("/ask")
@@ -112,6 +116,8 @@ def api_router(kb: KnowledgeBase) -> APIRouter:
             answer = await run_in_threadpool(kb.answer, req.question, history)
         except Exception as err:  # noqa: BLE001
             raise _http_error(503, describe_failure(err)) from None
+        if question_log is not None:
+            question_log.record(answer, "api", follow_up=bool(history))
         return answer.to_json()
 
     @router.get("/clause")
@@ -134,6 +140,8 @@ def api_router(kb: KnowledgeBase) -> APIRouter:
     @router.get("/health")
     async def health() -> JSONResponse:
         info = await run_in_threadpool(safe_health, kb)
+        # Reported, not failing the check: answers are served while the log's database is away.
+        info["question_log"] = question_log.status() if question_log is not None else {"enabled": False}
         return JSONResponse(info, status_code=200 if info.get("ok") else 503)
 
     return router

@@ -17,6 +17,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
+from analytics import QuestionLog
 from app.api import REFERENCE_FORMS
 from app.clause_view import chapter_name, citation_text, section_name, short_name
 from app.markup import snippet
@@ -155,8 +156,9 @@ def _document_text(kb: KnowledgeBase, doc: DocumentInfo) -> str:
     return head + "".join(f"\n\n## {citation_text(c)}\n\n{c.text}" for c in kb.clauses(doc.title))
 
 
-def build_mcp(kb: KnowledgeBase) -> MCPServer:
-    """The server with its tools and resources; run it with ``.run("stdio")`` or serve ``mcp_http_app``."""
+def build_mcp(kb: KnowledgeBase, question_log: QuestionLog | None = None) -> MCPServer:
+    """The server with its tools and resources; run it with ``.run("stdio")`` or serve ``mcp_http_app``.
+    Every answer of ``ask`` goes to ``question_log`` (as "mcp") when there is one."""
     server = MCPServer("plan-kb", title="青岛民营经济规划知识库 · Qingdao SME plan knowledge base",
                        instructions=INSTRUCTIONS, log_level="WARNING")   # the SDK configures root logging
 
@@ -240,6 +242,8 @@ def build_mcp(kb: KnowledgeBase) -> MCPServer:
             raise ToolError("question: 问题不能为空 / the question must not be empty")
         turns = [m.model_dump() for m in history or []]
         answer = kb.answer(question, turns or None)
+        if question_log is not None:
+            question_log.record(answer, "mcp", follow_up=bool(turns))
         return _result(answer_with_sources(answer), AskResult(**answer.to_json()))
 
     @server.resource(SCHEME + "{name}", mime_type="text/markdown",
@@ -269,14 +273,14 @@ def _documents_or_none(kb: KnowledgeBase) -> list[DocumentInfo]:
         return []
 
 
-def mcp_http_app(kb: KnowledgeBase, path: str = "/mcp"):
+def mcp_http_app(kb: KnowledgeBase, path: str = "/mcp", question_log: QuestionLog | None = None):
     """(ASGI app serving ``path``, its session manager): the app's lifespan enters ``manager.run()``.
 
     Stateless: any of several app processes behind a proxy can answer any request, with no sticky
     sessions. No DNS-rebinding host check: behind a proxy the Host header is the public name, and
     what protects the endpoint is KB_API_KEYS (app.access), as for /v1 and /api.
     """
-    server = build_mcp(kb)
+    server = build_mcp(kb, question_log)
     app = server.streamable_http_app(
         streamable_http_path=path, stateless_http=True, json_response=True,
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False))

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from analytics import QuestionLog
 from app.api import LONE_SURROGATE, read_body
 from app.failures import describe_failure
 from app.source_list import answer_with_sources, strip_sources
@@ -128,7 +128,7 @@ def answer_fields(answer: Answer) -> dict:
     """What a client reads instead of parsing text: citations, refused, and the rest of the answer's JSON."""
     data = answer.to_json()
     return {
-        "answer_id": data.get("id"),   # the answer's id (issue 15) when Answer.to_json() carries one
+        "answer_id": data["id"],       # what POST /api/feedback takes, as for /api/ask
         "citations": data["citations"], "refused": data["refused"], "mode": data["mode"],
         "verified": data["verified"], "notices": data["notices"], "degraded": data["degraded"],
     }
@@ -164,7 +164,8 @@ async def _payload(request: Request) -> dict:
     return body
 
 
-def openai_router(kb: KnowledgeBase) -> APIRouter:
+def openai_router(kb: KnowledgeBase, question_log: QuestionLog | None = None) -> APIRouter:
+    """The /v1 routes over ``kb``; every answer served goes to ``question_log`` (as "v1") when there is one."""
     router = APIRouter(prefix="/v1")
     created = int(time.time())
 
@@ -199,8 +200,10 @@ def openai_router(kb: KnowledgeBase) -> APIRouter:
                                   "server_error") from None
         except OpenAIError as err:
             return err.response()
+        if question_log is not None:
+            question_log.record(answer, "v1", follow_up=bool(history))
         fields = answer_fields(answer)
-        head = {"id": f"chatcmpl-{fields['answer_id'] or uuid.uuid4().hex}", "created": int(time.time()),
+        head = {"id": f"chatcmpl-{fields['answer_id']}", "created": int(time.time()),
                 "model": model, "system_fingerprint": None}
         content = answer_with_sources(answer)
         if body.get("stream") is True:

@@ -1,17 +1,20 @@
 """One ASGI app: the Gradio page at /, the JSON API under /api, OpenAI-compatible /v1 and MCP at /mcp."""
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import gradio as gr
 import uvicorn
 from fastapi import FastAPI
 
+from analytics import open_question_log
+from analytics.grouping import QuestionGrouper
 from app.access import AccessGuard, AccessPolicy
+from app.analytics_api import analytics_router
 from app.api import api_router
 from app.blocks import TITLE, build_blocks
 from app.mcp_server import mcp_http_app
@@ -26,23 +29,31 @@ def create_app(kb: KnowledgeBase) -> FastAPI:
     /mcp (MCP over streamable HTTP), all behind one access guard (keys, login, rate limit).
 
     Routes are added before Gradio is mounted at /, so /api, /v1 and /mcp reach them first.
+    ``app.state.question_log`` is the process's question log (None when KB_LOG_QUESTIONS=0): every
+    interface that serves an answer calls ``question_log.record(answer, "<interface>")``.
     Raises ValueError, with a bilingual message, for malformed KB_AUTH, KB_API_KEYS or KB_RATE_LIMIT.
     """
     policy = AccessPolicy.from_settings(kb.settings)
-    mcp_app, mcp_sessions = mcp_http_app(kb, "/mcp")
+    question_log = open_question_log(kb.settings)
+    grouper = QuestionGrouper(kb.embed_texts)
+    mcp_app, mcp_sessions = mcp_http_app(kb, "/mcp", question_log)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_app):
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
         async with mcp_sessions.run():
             yield
+        if question_log is not None:   # write what is queued before the process ends
+            question_log.close()
 
     app = FastAPI(title=TITLE, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None,
                   lifespan=lifespan)
+    app.state.question_log = question_log
     app.add_middleware(AccessGuard, policy=policy)
-    app.include_router(api_router(kb))
-    app.include_router(openai_router(kb))
+    app.include_router(api_router(kb, question_log))
+    app.include_router(analytics_router(kb, question_log, grouper))
+    app.include_router(openai_router(kb, question_log))
     app.add_route("/mcp", mcp_app, methods=["GET", "POST", "DELETE"], include_in_schema=False)
-    blocks = build_blocks(kb)
+    blocks = build_blocks(kb, question_log, grouper)
     # Gradio's queue imports pandas for its event statistics on the first event; pay that now,
     # not in the first visitor's answer time.
     import pandas  # noqa: F401

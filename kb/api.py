@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
+
 from ingest.model import Clause
 from kb.answering import Answerer
 from kb.build import IngestReport
@@ -73,6 +75,15 @@ class KnowledgeBase:
 
     def documents(self) -> list[DocumentInfo]:
         return self._answerer.documents()
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors for ``texts`` embedded the way questions are (one row per text), so that the
+        cosine of two rows says how alike two questions are; the admin view groups wordings by it."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vectors = np.asarray(self.embedder.embed_queries(list(texts)), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1.0, norms)
 
     @property
     def embed_model(self) -> str:

@@ -28,10 +28,16 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as err:  # noqa: BLE001 - one clear line in the MCP host's log
             print(f"错误 Error：无法打开知识库 / cannot open the knowledge base: {err}", flush=True)
             return 1
+        from analytics import open_question_log
         from app.mcp_server import build_mcp
 
-        server = build_mcp(kb)
-    server.run("stdio")
+        question_log = open_question_log(settings)   # an agent's questions count for officials too
+        server = build_mcp(kb, question_log)
+    try:
+        server.run("stdio")
+    finally:
+        if question_log is not None:   # write what is queued before the process ends
+            question_log.close()
     return 0
 
 

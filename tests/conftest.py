@@ -75,3 +75,32 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A real PostgreSQL server on 127.0.0.1: CI's (``KB_TEST_POSTGRES_URL``, see .ci/run) or a throwaway
+    cluster started here from Debian's binaries."""
+    if os.environ.get("KB_TEST_POSTGRES_URL"):
+        yield os.environ["KB_TEST_POSTGRES_URL"]
+        return
+    from postgres_proc import PostgresServer, postgres_bindir
+
+    if postgres_bindir() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install -y postgresql) and KB_TEST_POSTGRES_URL is unset")
+    with PostgresServer(tmp_path_factory.mktemp("postgres") / "data") as url:
+        yield url
+
+
+def fresh_postgres_database(server_url: str) -> str:
+    """A new, empty database on the server at ``server_url``; returns its URL (tests never share tables)."""
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    name = f"plankb_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)

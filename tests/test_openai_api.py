@@ -58,6 +58,14 @@ def test_an_answer_has_markers_a_source_list_and_structured_citations(client, mo
     assert completion.mode == "extractive" and completion.model == model
 
 
+def test_an_answer_has_an_id_that_feedback_takes(client, model, url):
+    completion = client.chat.completions.create(model=model, messages=[{"role": "user", "content": QUESTION}])
+    assert completion.id == f"chatcmpl-{completion.answer_id}"
+    r = httpx.post(f"{url}/api/feedback", headers={"Authorization": f"Bearer {KEY}"}, timeout=30,
+                   json={"answer_id": completion.answer_id, "rating": "down", "reason": "没答到"})
+    assert r.status_code == 200, r.text
+
+
 def test_a_stream_sends_the_same_answer_in_chunks_and_the_data_last(client, model):
     plain = client.chat.completions.create(model=model, messages=[{"role": "user", "content": QUESTION}])
     chunks = list(client.chat.completions.create(model=model, stream=True,
