@@ -5,25 +5,22 @@ which reads ``Authorization: Bearer <key>``.
 """
 from __future__ import annotations
 
-import secrets
-
 from fastapi import HTTPException, Request
 
-
-def admin_keys(setting: str | None) -> tuple[str, ...]:
-    """``"k1, k2"`` → ("k1", "k2"); empty entries are ignored."""
-    return tuple(k.strip() for k in (setting or "").split(",") if k.strip())
+from app.access import bearer_key, parse_keys
 
 
-def is_admin(keys: tuple[str, ...], presented: str | None) -> bool:
-    """Constant-time comparison against every key (no early exit that would time which one matched)."""
-    if not presented:
-        return False
-    given = presented.strip().encode("utf-8")
-    return any([secrets.compare_digest(given, k.encode("utf-8")) for k in keys])  # noqa: C419 - all keys, always
+def admin_keys(setting: str | None) -> frozenset[str]:
+    """``"k1, k2"`` or ``@file`` → the keys, read as KB_API_KEYS is (app.access.parse_keys)."""
+    return parse_keys(setting, "KB_ADMIN_KEYS")
 
 
-def require_admin(keys: tuple[str, ...]):
+def is_admin(keys: frozenset[str], presented: str | None) -> bool:
+    """The key typed into the admin tab is one of ``keys`` (compared in constant time)."""
+    return bool(presented) and bearer_key(f"Bearer {presented}", keys) is not None
+
+
+def require_admin(keys: frozenset[str]):
     """A FastAPI dependency: 404 when no admin key is configured, 401 without a key, 403 with a wrong one."""
 
     def check(request: Request) -> None:

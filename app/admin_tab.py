@@ -26,7 +26,7 @@ def _message(text: str) -> str:
     return f'<div class="kb-banner" role="alert">{esc(text)}</div>'
 
 
-def build_admin_tab(question_log: QuestionLog | None, grouper: QuestionGrouper, keys: tuple[str, ...]) -> None:
+def build_admin_tab(question_log: QuestionLog | None, grouper: QuestionGrouper, keys: frozenset[str]) -> None:
     key_state = gr.State("")
     with gr.Column(visible=True) as login:
         gr.HTML('<div class="kb-muted">输入管理员密钥（KB_ADMIN_KEYS 之一）查看提问统计。 '

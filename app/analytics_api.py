@@ -18,7 +18,7 @@ from analytics.grouping import QuestionGrouper
 from analytics.records import MAX_COMMENT_CHARS
 from analytics.report import gold_candidates, since_days, summary
 from app.admin_keys import admin_keys, require_admin
-from app.api import _basic_auth, _explain, _http_error, _read_body
+from app.api import _explain, _http_error, read_body
 from kb import KnowledgeBase
 
 LOG_OFF = "问题日志已关闭（KB_LOG_QUESTIONS=0），无法记录或查看反馈 / the question log is off (KB_LOG_QUESTIONS=0)"
@@ -34,7 +34,7 @@ class FeedbackRequest(BaseModel):
 
 
 async def _json_object(request: Request) -> dict:
-    raw = await _read_body(request)
+    raw = await read_body(request)
     try:
         payload = json.loads(raw or b"")
     except (ValueError, UnicodeDecodeError, RecursionError) as err:
@@ -63,11 +63,12 @@ def _flag(name: str, value: str | None) -> bool | None:
 
 
 def analytics_router(kb: KnowledgeBase, question_log: QuestionLog | None, grouper: QuestionGrouper) -> APIRouter:
+    # /api/feedback is under the access guard like the rest of /api (keys, or the KB_AUTH login);
+    # /api/admin is not, and answers only to an admin key.
     router = APIRouter(prefix="/api")
-    login = [Depends(_basic_auth(kb.settings.auth))]
     admin = [Depends(require_admin(admin_keys(kb.settings.admin_keys)))]
 
-    @router.post("/feedback", dependencies=login)
+    @router.post("/feedback")
     async def feedback(request: Request) -> JSONResponse:
         payload = await _json_object(request)
         try:

@@ -37,7 +37,7 @@ def build_chat_tab(kb: KnowledgeBase, banner: gr.HTML, question_log: QuestionLog
         examples=[{"text": q} for q in EXAMPLES],
         placeholder="<b>问一问规划和相关法规</b><br>答案摘自原文并注明出处。 Answers quote the documents and cite them.",
     )
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=True, elem_id="kb-ask-row"):
         question = gr.Textbox(show_label=False, scale=8, elem_id="kb-question", autofocus=True, lines=1,
                               max_lines=6, placeholder="输入问题，回车发送 · Type a question and press Enter")
         send = gr.Button("提问 Ask", variant="primary", scale=1, elem_id="kb-send")

@@ -56,10 +56,11 @@ class Answerer:
 
             require_client()
 
-    def answer(self, question: str, history: list[dict] | None = None) -> Answer:
-        """The extractive answer, or the verified LLM answer when an endpoint is configured."""
+    def answer(self, question: str, history: list[dict] | None = None, mode: str | None = None) -> Answer:
+        """The extractive answer, or the verified LLM answer when an endpoint is configured
+        (unless ``mode`` is "extractive")."""
         extractive = self.extractive_answer(question, history)
-        if self._use_llm(extractive):
+        if mode != "extractive" and self._use_llm(extractive):
             from kb.llm import llm_answer
 
             return llm_answer(self.settings, extractive.question, history, extractive.citations, extractive)

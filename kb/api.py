@@ -40,9 +40,12 @@ class KnowledgeBase:
         """
         return self._serving.ingest(progress=progress, on_progress=on_progress)
 
-    def answer(self, question: str, history: list[dict] | None = None) -> Answer:
-        """Answer a question (history: earlier ``{"role", "content"}`` messages, oldest first)."""
-        return self._answerer.answer(question, history)
+    def answer(self, question: str, history: list[dict] | None = None, *, mode: str | None = None) -> Answer:
+        """Answer a question (history: earlier ``{"role", "content"}`` messages, oldest first).
+
+        ``mode="extractive"`` skips a configured LLM (the /v1 endpoint offers both as models).
+        """
+        return self._answerer.answer(question, history, mode)
 
     def answer_stream(self, question: str, history: list[dict] | None = None) -> Iterator[StreamEvent]:
         """Like ``answer`` but yields ("delta", text) pieces first and ("answer", Answer) last."""

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     log_buffer: int = Field(10_000, ge=100, description="Log rows held in memory while the analytics database is unreachable; they are written when it is back, and rows beyond this are counted as dropped.")
     analytics_url: str | None = Field(None, description="Database of the question log: unset uses SQLite in the KB folder (analytics.sqlite, WAL mode, safe for several processes on one machine); postgresql://user:pass@host/db for app processes on several machines.")
     admin_keys: str | None = Field(None, description="Comma-separated admin keys; set, the app shows the 管理 Admin tab and serves /api/admin/* to `Authorization: Bearer <key>`.")
+    api_keys: str | None = Field(None, description="Bearer keys for /v1, /mcp and /api: a comma-separated list, or @file with one key per line; unset leaves them open (or under KB_AUTH's login).")
+    rate_limit: str | None = Field(None, description="Requests allowed per key (or per client address without keys) on /v1, /mcp and /api, e.g. `60/min`, `5/s`, `1000/hour`; past it the answer is 429 with Retry-After.")
 
     @property
     def embed_cache_path(self) -> Path:

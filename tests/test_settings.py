@@ -21,7 +21,8 @@ SAMPLES = {"dir": "/tmp/somewhere", "sources": '["/tmp/a", "/tmp/b"]', "chroma_u
            "llm_timeout": "12.5", "llm_max_tokens": "256", "llm_temperature": "0.3",
            "lexicon_dir": "/tmp/lexicon", "params_file": "/tmp/params.toml",
            "log_questions": "0", "log_retention_days": "30", "log_buffer": "500",
-           "analytics_url": "postgresql://kb:secret@db.internal/plankb", "admin_keys": "key-one,key-two"}
+           "analytics_url": "postgresql://kb:secret@db.internal/plankb", "admin_keys": "key-one,key-two",
+           "api_keys": "sk-one,sk-two", "rate_limit": "60/min"}
 
 
 def readme_settings() -> set[str]:
