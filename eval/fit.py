@@ -45,8 +45,8 @@ from kb.params import (
     load_params,
 )
 
-C_GRID = (0.03, 0.3, 3.0)
-RERANK_GRID = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0)
+C_GRID = (0.01, 0.1, 1.0, 10.0)
+RERANK_GRID = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0)
 SECOND_GRID = (0.4, 0.6, 0.75, 0.9, 1.01)
 SEED = 20261201
 FIGURES = ("hit@1", "hit@5", "key_fact", "key_fact_first", "factoid_chars", "refusal_accuracy",
@@ -95,8 +95,9 @@ def fit_ranking(kb, rows: list[Row], C: float) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
 
     X, y, w = ranking_pairs(kb, rows)
-    model = LogisticRegression(C=C, fit_intercept=False, max_iter=2000).fit(X, y, sample_weight=w * len(w))
-    return dict(zip(RANKING_FEATURES, (float(v) for v in model.coef_[0])))
+    scale = _scale(X)
+    model = LogisticRegression(C=C, fit_intercept=False, max_iter=2000).fit(X / scale, y, sample_weight=w * len(w))
+    return dict(zip(RANKING_FEATURES, (float(v) for v in model.coef_[0] / scale)))
 
 
 def ranking_hit1(kb, rows: list[Row], weights: dict[str, float]) -> float:
@@ -134,17 +135,32 @@ def sentence_data(rows: list[Row]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_sentences(rows: list[Row]) -> tuple[dict[str, float], float]:
-    from sklearn.linear_model import LogisticRegression
-
     X, y = sentence_data(rows)
     best = None
     for C in C_GRID:
-        model = LogisticRegression(C=C, max_iter=2000).fit(X, y)
-        score = _first_sentence_rate(rows, dict(zip(SENTENCE_FEATURES, model.coef_[0])), model.intercept_[0])
+        weights, bias = _logistic(X, y, C)
+        score = _first_sentence_rate(rows, dict(zip(SENTENCE_FEATURES, weights)), bias)
         if best is None or score > best[0]:
-            best = (score, model)
-    model = best[1]
-    return dict(zip(SENTENCE_FEATURES, (float(v) for v in model.coef_[0]))), float(model.intercept_[0])
+            best = (score, weights, bias)
+    _, weights, bias = best
+    return dict(zip(SENTENCE_FEATURES, (float(v) for v in weights))), float(bias)
+
+
+def _scale(X: np.ndarray) -> np.ndarray:
+    """Per-feature standard deviation (1 for a constant one), so the penalty treats features alike."""
+    sd = X.std(axis=0)
+    return np.where(sd > 1e-9, sd, 1.0)
+
+
+def _logistic(X: np.ndarray, y: np.ndarray, C: float, balanced: bool = False) -> tuple[np.ndarray, float]:
+    """Logistic regression on standardised features, returned as weights and bias on the raw ones."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = X.mean(axis=0), _scale(X)
+    model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced" if balanced else None)
+    model.fit((X - mean) / scale, y)
+    weights = model.coef_[0] / scale
+    return weights, float(model.intercept_[0] - (weights * mean).sum())
 
 
 def _first_sentence_rate(rows: list[Row], weights: dict, bias: float) -> float:
@@ -191,22 +207,22 @@ def answerability_data(rows: list[Row]) -> tuple[np.ndarray, np.ndarray, list[in
 
 def fit_answerability(rows: list[Row], max_false_refusal: float) -> tuple[dict[str, float], float, float]:
     """Weights, bias and the refusal threshold (from out-of-fold probabilities inside ``rows``)."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedKFold
 
     X, y, _ = answerability_data(rows)
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
+    folds = list(StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED).split(X, y))
     best = None
     for C in C_GRID:
-        model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
-        probs = cross_val_predict(model, X, y, cv=folds, method="predict_proba")[:, 1]
+        probs = np.zeros(len(y))
+        for train, held in folds:
+            weights, bias = _logistic(X[train], y[train], C, balanced=True)
+            probs[held] = 1 / (1 + np.exp(-(X[held] @ weights + bias)))
         threshold, accuracy = choose_threshold(probs, y, max_false_refusal)
         if best is None or accuracy > best[0]:
             best = (accuracy, C, threshold)
     _, C, threshold = best
-    model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced").fit(X, y)
-    return (dict(zip(ANSWERABILITY_FEATURES, (float(v) for v in model.coef_[0]))),
-            float(model.intercept_[0]), threshold)
+    weights, bias = _logistic(X, y, C, balanced=True)
+    return dict(zip(ANSWERABILITY_FEATURES, (float(v) for v in weights))), bias, threshold
 
 
 def choose_threshold(probs: np.ndarray, answerable: np.ndarray, max_false_refusal: float) -> tuple[float, float]:

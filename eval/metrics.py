@@ -15,10 +15,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from eval.targets import dedupe_refs, matches_any, rank_matches, target_matches
+from kb.text import sentence_spans
 
 _MARKER_GROUP = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
-# A sentence ends at 。！？； (or a lead-in's ：, a unit of its own) plus any [n] markers right after it.
-_SENTENCE = re.compile(r"[^。！？!?；;：:\n]+[。！？!?；;：:]*(?:\s*\[\d+(?:\s*[,，、]\s*\d+)*\])*")
+# A sentence of an answer ends at 。！？； (or a lead-in's ：, a unit of its own) plus any [n] markers
+# right after it (kb.text's splitter, the one the product uses).
+_ANSWER_STOPS = "。！？!?；;：:"
+_MARKERS_AFTER = re.compile(r"\s*\[\d+(?:\s*[,，、]\s*\d+)*\]")
 _EDGE = "\"'“”‘’「」『』()（）:：,，、。！？!?；;*-•·#>|"
 _BULLET = re.compile(r"^(?:[-*•·>#]+|\d+[.、)]|[（(]\d+[)）])\s*")
 
@@ -159,9 +162,8 @@ def fact_recall(cases: Iterable[Case]) -> dict:
 def answer_sentences(answer: str) -> list[tuple[str, list[int]]]:
     """Each sentence of an answer without its [n] markers, bullets and edge punctuation, with its markers."""
     out = []
-    for line in (answer or "").splitlines():
-        for m in _SENTENCE.finditer(line):
-            raw = m.group(0)
+    for raw in sentence_spans(answer or "", stops=_ANSWER_STOPS, marker=_MARKERS_AFTER):
+        if raw.strip():
             markers = cited_markers(raw)
             text = _BULLET.sub("", _MARKER_GROUP.sub("", raw).strip()).strip().strip(_EDGE).strip()
             if normalize_text(text):

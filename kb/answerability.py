@@ -39,10 +39,14 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
     others = [t for t in terms if not t.focus]
     elsewhere = [p for p in query.elsewhere if p not in evidence]
     missing_type = _missing_type(query, sentences, candidates[:EVIDENCE_CLAUSES], cover)
+    scores = [c.score for c in candidates[:2]] + [0.0, 0.0]
     features = {
         "dense_top": dense_top,
         "sentence_top": max((s.probability for s in sentences), default=0.0),
         "coverage_top": coverage(query, evidence),
+        "sentence_joint": _joint(query, sentences, {c.clause_id for c in candidates[:EVIDENCE_CLAUSES]}),
+        "score_top": scores[0],
+        "score_margin": scores[0] - scores[1],
         "focus_missing": max((t.specificity * (1 - cover[t.position]) for t in focus), default=0.0),
         "missing": sum(t.specificity * (1 - cover[t.position]) for t in others),
         "absent_words": float(sum(1 for t in terms if not t.in_corpus and cover[t.position] < 1)),
@@ -61,6 +65,17 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
     if missing_type is not None:
         label = missing_type.label_en if query.english else missing_type.label
     return Judgement(probability >= params.refuse_below, probability, features, missing[:2], label)
+
+
+def _joint(query: Query, sentences: list[Sentence], ids: set[str]) -> float:
+    """The best sentence's coverage of the question, counted only when it holds the kind of value
+    asked for: the question's words and its answer together, in one sentence."""
+    kinds = [t for t in query.asked_types if not t.broad]
+    best = 0.0
+    for s in sentences:
+        if s.clause_id in ids and all(t.held_by(s.text) for t in kinds):
+            best = max(best, s.features.get("coverage", 0.0))
+    return best
 
 
 def _missing_type(query: Query, sentences: list[Sentence], top: list[Candidate], cover: dict[int, float]):

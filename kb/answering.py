@@ -58,12 +58,14 @@ class Answerer:
 
             require_client()
 
-    def answer(self, question: str, history: list[dict] | None = None, as_of: str | None = None) -> Answer:
-        """The extractive answer, or the verified LLM answer when an endpoint is configured;
-        ``as_of`` (YYYY-MM-DD) decides which documents are in force (default KB_TODAY, else today)."""
+    def answer(self, question: str, history: list[dict] | None = None, mode: str | None = None,
+               as_of: str | None = None) -> Answer:
+        """The extractive answer, or the verified LLM answer when an endpoint is configured
+        (unless ``mode`` is "extractive"); ``as_of`` (YYYY-MM-DD) decides which documents are in
+        force (default KB_TODAY, else today)."""
         day = self.validity.day(as_of)
         extractive, snap = self._extractive_as_of(question, history, day)
-        if self._use_llm(extractive):
+        if mode != "extractive" and self._use_llm(extractive):
             from kb.llm import llm_answer
 
             answer = llm_answer(self.settings, extractive.question, history, extractive.citations, extractive)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+import numpy as np
+
 from ingest.model import Clause
 from kb.answering import Answerer
 from kb.build import IngestReport
@@ -44,10 +46,14 @@ class KnowledgeBase:
         """
         return self._serving.ingest(progress=progress, on_progress=on_progress)
 
-    def answer(self, question: str, history: list[dict] | None = None, as_of: str | None = None) -> Answer:
+    def answer(self, question: str, history: list[dict] | None = None, as_of: str | None = None, *,
+               mode: str | None = None) -> Answer:
         """Answer a question (history: earlier ``{"role", "content"}`` messages, oldest first);
-        ``as_of`` (YYYY-MM-DD) answers as of that day: which documents are in force then."""
-        return self._answerer.answer(question, history, as_of)
+        ``as_of`` (YYYY-MM-DD) answers as of that day: which documents are in force then.
+
+        ``mode="extractive"`` skips a configured LLM (the /v1 endpoint offers both as models).
+        """
+        return self._answerer.answer(question, history, mode, as_of)
 
     def answer_stream(self, question: str, history: list[dict] | None = None,
                       as_of: str | None = None) -> Iterator[StreamEvent]:
@@ -87,6 +93,15 @@ class KnowledgeBase:
     def standing(self, clause: Clause, as_of: str | None = None) -> Standing | None:
         """Whether a clause's document is in force on ``as_of``, and which version it is."""
         return self._answerer.standing(clause, as_of)
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors for ``texts`` embedded the way questions are (one row per text), so that the
+        cosine of two rows says how alike two questions are; the admin view groups wordings by it."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vectors = np.asarray(self.embedder.embed_queries(list(texts)), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1.0, norms)
 
     @property
     def embed_model(self) -> str:

@@ -28,6 +28,7 @@ RANKING_FEATURES = (
     "box",            # a 专栏 (boxes echo the keywords of several items)
     "preface",        # a document's 前言
     "opening",        # a question about the document itself, and this is its opening (前言, 第一条)
+    "general",        # a question about whom a document applies to, and this is one of its first articles (总则)
     "answer_type",    # the question asks for a value (多久, 多少钱) and the clause holds one of that kind
     "focus",          # a follow-up: BM25 of this turn's own words (character pairs) ÷ the best
     "continuity",     # a follow-up: BM25 of the previous answer ÷ the best
@@ -52,6 +53,9 @@ ANSWERABILITY_FEATURES = (
     "dense_top",          # best cosine of any unit
     "sentence_top",       # probability of the best sentence
     "coverage_top",       # coverage of the content words by the best clauses
+    "sentence_joint",     # best sentence of the best clauses: its coverage, 0 unless it holds the asked kind of value
+    "score_top",          # ranking score of the best clause
+    "score_margin",       # … minus that of the second
     "focus_missing",      # specificity of the least-covered focus word (next to the question word)
     "missing",            # summed specificity × (1 − coverage) over the other content words
     "absent_words",       # content words no clause holds at all

@@ -49,6 +49,7 @@ class Query:
     elsewhere: list[str]            # places outside these documents' reach (上海, 深圳 …)
     years: list[str]
     about_document: bool
+    about_scope: bool               # whom a document applies to (a law's general provisions say)
     wants_list: bool
     multi_part: bool
     bigrams: list[str] = field(default_factory=list)   # CJK character pairs of ``own``'s content words
@@ -107,6 +108,7 @@ def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusSta
         implied=lexicon.implied_terms(text), mapped=mapped, asked_types=lexicon.asked_types(own),
         jurisdictions=lexicon.question_jurisdictions(text), elsewhere=lexicon.places_elsewhere(own),
         years=_YEAR.findall(own), about_document=lexicon.asks_about_document(own),
+        about_scope=lexicon.asks_scope(own),
         wants_list=lexicon.asks_for_list(own), multi_part=lexicon.is_multi_part(own),
         bigrams=list(dict.fromkeys(m.group(1) for m in _CJK_PAIR.finditer(content))))
 

@@ -126,6 +126,7 @@ class HybridRetriever:
             "box": float(clause.kind == "box"),
             "preface": float(clause.kind == "preface" and not query.about_document),
             "opening": float(query.about_document and opening),
+            "general": float(query.about_scope and clause.article is not None and clause.article <= 3),
             "answer_type": float(bool(query.asked_types)
                                  and all(t.held_by(clause.text) for t in query.asked_types)),
             "reference": references.get(cid, 0.0),

@@ -61,6 +61,7 @@ class AnswerType:
     value: re.Pattern    # in a sentence that can answer it
     label: str = ""      # what a refusal says is missing (「具体金额」)
     label_en: str = ""
+    broad: bool = False  # any figure at all ("quantity"), not a kind of value
 
     def held_by(self, text: str) -> bool:
         return bool(self.value.search(text))
@@ -82,6 +83,7 @@ class Lexicon:
     law_words: CueSet
     answer_types: tuple[AnswerType, ...]
     about_document: re.Pattern
+    scope: re.Pattern
     follow_up: re.Pattern
     multi_part: re.Pattern
     list_question: re.Pattern
@@ -128,6 +130,9 @@ class Lexicon:
 
     def asks_about_document(self, question: str) -> bool:
         return bool(self.about_document.search(question.lower()))
+
+    def asks_scope(self, question: str) -> bool:
+        return bool(self.scope.search(question.lower()))
 
     def is_elliptical(self, question: str) -> bool:
         return bool(self.follow_up.search(question.strip().lower()))
@@ -182,8 +187,10 @@ def load_lexicon(extra_dir: Path | None = None) -> Lexicon:
         aliases=tuple((CueSet(a["cues"]), a["zh"]) for a in docs.get("alias", [])),
         law_words=CueSet(docs["law_words"]["cues"]),
         answer_types=tuple(AnswerType(t["name"], _patterns(t["asks"]), _patterns(t["value"]),
-                                      t.get("label", ""), t.get("label_en", "")) for t in d["answer_types"]["type"]),
+                                      t.get("label", ""), t.get("label_en", ""), bool(t.get("broad", False)))
+                           for t in d["answer_types"]["type"]),
         about_document=_patterns(q["about_document"]["patterns"]),
+        scope=_patterns(q["scope"]["patterns"]),
         follow_up=_patterns(q["follow_up"]["patterns"]),
         multi_part=_patterns(q["multi_part"]["patterns"]),
         list_question=_patterns(q["list"]["patterns"]),
