@@ -70,7 +70,7 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
 def _joint(query: Query, sentences: list[Sentence], ids: set[str]) -> float:
     """The best sentence's coverage of the question, counted only when it holds the kind of value
     asked for: the question's words and its answer together, in one sentence."""
-    kinds = [t for t in query.asked_types if not t.broad]
+    kinds = query.asked_types
     best = 0.0
     for s in sentences:
         if s.clause_id in ids and all(t.held_by(s.text) for t in kinds):
