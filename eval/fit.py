@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--no-cv", action="store_true", help="skip cross-validation (only the fit)")
     ap.add_argument("--no-write", action="store_true", help=f"do not write {PARAMS_PATH.name}")
-    ap.add_argument("--max-false-refusal", type=float, default=0.02)
+    ap.add_argument("--max-false-refusal", type=float, default=0.025)
     ap.add_argument("--max-chars", type=int, default=120)
     args = ap.parse_args(argv)
     from kb import KnowledgeBase

@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ingest.model import Clause
-from kb.answerability import Judgement, gap_notice, judge
+from kb.answerability import Judgement, judge
 from kb.compose import compose_answer
 from kb.evidence import Sentence, weigh
 from kb.followup import contextual_text, leaning, previous_answer
 from kb.model import Answer, DocumentInfo, Hit, Lookup, SearchFilters, Standing, StreamEvent
 from kb.params import Params
 from kb.query import Query, analyse
-from kb.references import parse_references, resolve
+from kb.references import named_document, naming_words, parse_references, resolve
 from kb.retrieve import Candidate, Retrieval
 from kb.serving import Snapshot
 from kb.settings import Settings
@@ -134,7 +134,10 @@ class Answerer:
         return explained
 
     def _analyse(self, snap: Snapshot, text: str, own: str) -> Query:
-        return analyse(text, snap.lexical.tokenizer, snap.retriever.lexicon, snap.corpus, own=own)
+        lexicon = snap.retriever.lexicon
+        named = named_document(own, snap.catalog.documents, lexicon)
+        return analyse(text, snap.lexical.tokenizer, lexicon, snap.corpus, own=own,
+                       naming=naming_words(own, named) if named else "")
 
     def _run(self, snap: Snapshot, text: str, own: str, history: list[dict] | None, params: Params,
              keep: int) -> Explanation:
@@ -148,8 +151,6 @@ class Answerer:
                                               snap.corpus, params)
         hits = [Hit(snap.catalog.by_id[c.clause_id], c.score, c.found_by, c.window) for c in candidates]
         answer = compose_answer(query, hits, sentences, judgement, lookup, self.settings.top_k, params)
-        if judgement is not None and judgement.answerable and (gap := _partly(query, judgement)):
-            answer.notices.append(gap)
         return Explanation(query, retrieval, candidates, sentences, judgement, answer)
 
     def search(self, query: str, filters: SearchFilters, top_k: int) -> list[Hit]:
@@ -212,15 +213,6 @@ class Answerer:
 def _timed(answer: Answer, started: float) -> Answer:
     answer.latency_ms = (time.perf_counter() - started) * 1000
     return answer
-
-
-def _partly(query: Query, judgement: Judgement) -> str | None:
-    """An answered question whose focus no document holds at all: say which part is not covered."""
-    absent = [t for t in query.content_terms() if t.focus and not t.in_corpus]
-    if not absent or not judgement.missing:
-        return None
-    gap = gap_notice(Judgement(True, judgement.probability, {}, judgement.missing[:1], None), query.english)
-    return f"{gap}{' Below is what they do say.' if query.english else '以下是文件中相关的规定。'}"
 
 
 def _passes(clause: Clause, filters: SearchFilters) -> bool:

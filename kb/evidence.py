@@ -53,18 +53,21 @@ def sentence_features(query: Query, sentence: str, index: int, title: str, windo
     text = fold_width(sentence).lower()
     terms = query.content_terms()
     total = sum(t.specificity for t in terms)
+    held = [t.specificity for t in terms if term_coverage(t.text, text, query) >= 1.0]
     covered = sum(t.specificity * term_coverage(t.text, text, query) for t in terms) / total if total else 0.0
     pairs = sum(p in text for p in query.bigrams) / len(query.bigrams) if query.bigrams else 0.0
     asks = bool(query.asked_types)
-    held = asks and all(t.held_by(sentence) for t in query.asked_types)
+    has_value = asks and all(t.held_by(sentence) for t in query.asked_types)
     return {
         "coverage": covered,
         "bigrams": pairs,
-        "type_held": float(held),
-        "type_missing": float(asks and not held),
+        "rare": max(held, default=0.0),
+        "type_held": float(has_value),
+        "type_missing": float(asks and not has_value),
         "title": float(bool(title) and sentence.rstrip("。；;.").strip() == title.strip()),
         "window": float(bool(window) and sentence in window),
         "clause_score": clause_score,
+        "top_clause": float(clause_score == 0.0),
         "first": float(index == 0),
         "length": math.log(1 + len(sentence)),
     }

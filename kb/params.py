@@ -39,11 +39,13 @@ RANKING_FEATURES = (
 SENTENCE_FEATURES = (
     "coverage",       # specificity-weighted share of the question's content words in the sentence
     "bigrams",        # share of the question's character pairs in the sentence
+    "rare",           # specificity of the rarest question word the sentence holds (the words that pin it down)
     "type_held",      # the question asks for a kind of value and the sentence holds one
     "type_missing",   # … and the sentence holds none
     "title",          # the sentence is the clause's bare title (「完善融资机制。」)
     "window",         # the sentence lies in the unit the dense search matched best
     "clause_score",   # its clause's ranking score minus the best clause's
+    "top_clause",     # it is a sentence of the best clause
     "first",          # the clause's first sentence
     "length",         # log of its length in characters
 )

@@ -61,7 +61,6 @@ class AnswerType:
     value: re.Pattern    # in a sentence that can answer it
     label: str = ""      # what a refusal says is missing (「具体金额」)
     label_en: str = ""
-    broad: bool = False  # any figure at all ("quantity"), not a kind of value
 
     def held_by(self, text: str) -> bool:
         return bool(self.value.search(text))
@@ -187,8 +186,7 @@ def load_lexicon(extra_dir: Path | None = None) -> Lexicon:
         aliases=tuple((CueSet(a["cues"]), a["zh"]) for a in docs.get("alias", [])),
         law_words=CueSet(docs["law_words"]["cues"]),
         answer_types=tuple(AnswerType(t["name"], _patterns(t["asks"]), _patterns(t["value"]),
-                                      t.get("label", ""), t.get("label_en", ""), bool(t.get("broad", False)))
-                           for t in d["answer_types"]["type"]),
+                                      t.get("label", ""), t.get("label_en", "")) for t in d["answer_types"]["type"]),
         about_document=_patterns(q["about_document"]["patterns"]),
         scope=_patterns(q["scope"]["patterns"]),
         follow_up=_patterns(q["follow_up"]["patterns"]),
