@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned for the extractive answer.")
     llm_max_tokens: int = Field(512, ge=16, description="Longest LLM answer, in tokens.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
+    writer_wait_seconds: float = Field(600.0, ge=0, description="How long a second `python -m kb ingest` of the same knowledge base waits for the first to finish before it refuses (one writer at a time).")
 
     @property
     def embed_cache_path(self) -> Path:

@@ -17,7 +17,8 @@ SAMPLES = {"dir": "/tmp/somewhere", "sources": '["/tmp/a", "/tmp/b"]', "chroma_u
            "top_k": "7", "max_question_chars": "500", "max_file_mb": "12.5", "max_pdf_pages": "300",
            "host": "0.0.0.0", "port": "8080", "auth": "user:pass",
            "llm_base_url": "http://localhost:8000/v1", "llm_model": "qwen2.5", "llm_api_key": "sk-test",
-           "llm_timeout": "12.5", "llm_max_tokens": "256", "llm_temperature": "0.3"}
+           "llm_timeout": "12.5", "llm_max_tokens": "256", "llm_temperature": "0.3",
+           "writer_wait_seconds": "90"}
 
 
 def readme_settings() -> set[str]:
@@ -43,6 +44,7 @@ def test_every_setting_loads_from_the_environment(monkeypatch):
     assert s.top_k == 7 and s.port == 8080 and s.llm_timeout == 12.5 and s.auth == "user:pass"
     assert s.embed_model.startswith("sentence-transformers:") and s.embed_cache_path == Path("/tmp/cache.sqlite")
     assert s.source_limits.max_file_bytes == int(12.5 * 1024 * 1024) and s.source_limits.max_pdf_pages == 300
+    assert s.writer_wait_seconds == 90
 
 
 def test_unknown_fields_are_rejected():
