@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 from pathlib import Path
 
@@ -73,9 +74,10 @@ def cmd_sources(args) -> int:
     from kb.source_set import STATE_LABELS
 
     kb = KnowledgeBase(_settings(args))
-    sources, roots = kb.sources()
+    listing = kb.sources()
+    sources, roots = listing.sources, listing.roots
     if args.json:
-        print(json.dumps({"kb": str(kb.settings.dir), "sources": sources,
+        print(json.dumps({"kb": str(kb.settings.dir), "sources": sources, "ingested_on": listing.host,
                           "roots": [{"source": r.root, "exists": r.exists,
                                      "files": [{"path": f.path, "state": f.state} for f in r.files]}
                                     for r in roots]}, ensure_ascii=False, indent=1))
@@ -86,6 +88,8 @@ def cmd_sources(args) -> int:
               f"Knowledge base {kb.settings.dir} was never ingested; the first ingest uses the defaults.")
         return 0
     print(f"知识库 {kb.settings.dir} 记住的来源 remembered sources（python -m kb ingest 时使用）：")
+    if listing.host and listing.host != socket.gethostname():
+        print(f"  （在 {listing.host} 上导入：文件在那台机器上 ingested on {listing.host}, where the files are）")
     for r in roots:
         print(f"  {r.root}{'' if r.exists else '  ——不存在 missing（其文件仍在提供 still served）'}")
         for f in r.files:

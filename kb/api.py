@@ -11,7 +11,7 @@ from kb.embed_cache import CachedEmbedder
 from kb.model import Answer, DocumentInfo, Hit, Lookup, SearchFilters, StreamEvent
 from kb.serving import Serving, Snapshot
 from kb.settings import Settings
-from kb.source_set import IngestPlan, RootState
+from kb.source_set import IngestPlan, SourceListing
 from kb.vectors import VectorIndex
 
 __all__ = ["DocumentInfo", "KnowledgeBase", "Lookup", "SearchFilters", "StreamEvent"]
@@ -52,7 +52,7 @@ class KnowledgeBase:
         """What ``ingest(sources=...)`` would add, remove or keep, changing nothing (``--dry-run``)."""
         return self._serving.writer.plan(sources)
 
-    def sources(self) -> tuple[list[str] | None, list[RootState]]:
+    def sources(self) -> SourceListing:
         """The remembered sources (None for a KB never ingested) and, under each, every file:
         present, changed since ingest, missing on disk, or new."""
         return self._serving.source_states()

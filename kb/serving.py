@@ -24,7 +24,7 @@ from kb.locks import FolderLock, live
 from kb.publish import SharedState
 from kb.retrieve import HybridRetriever
 from kb.settings import Settings
-from kb.source_set import FileHashes, RootState, inferred_sources, survey
+from kb.source_set import FileHashes, SourceListing, inferred_sources, survey
 from kb.vectors import VectorIndex, VectorStoreUnavailable, collection_name
 
 NOT_BUILT = "知识库尚未建立，请先运行：python -m kb ingest"
@@ -180,7 +180,8 @@ class Serving:
         ``wait``: with a Chroma server that cannot be reached and nothing cached, retry until it can."""
         if self.settings.chroma_url:
             return self._open_shared(progress, on_progress, wait)
-        if self._servable_here():
+        if self._servable_here() or (FolderLock.held(self.settings.dir) and self._cached_generation()):
+            # (a writer at work: serve what is there, it swaps in when the writer finishes)
             self.reload()
             self.snapshot()
             self.source_report()   # logs files that vanished or changed since the ingest
@@ -260,12 +261,13 @@ class Serving:
             return FolderLock.held(self.settings.dir)
         return live(self.shared_state.lease() or {})
 
-    def source_states(self) -> tuple[list[str] | None, list[RootState]]:
+    def source_states(self) -> SourceListing:
         """The remembered sources and how each file on disk compares with what was ingested."""
         sources = self.writer.remembered()
         head = self.shared_state.head() if self.settings.chroma_url else None
         manifest = head or read_manifest(self.settings.dir)
-        return sources, survey(sources or [], manifest.files if manifest else {}, self._hashes)
+        roots = survey(sources or [], manifest.files if manifest else {}, self._hashes)
+        return SourceListing(sources, roots, manifest.host if manifest else "")
 
     def source_report(self) -> dict | None:
         """Files missing on disk, changed, or new since the ingest (logged when that changes), or None
@@ -278,7 +280,11 @@ class Serving:
             return self._report[1]
         roots = current.manifest.sources or current.catalog.sources or \
             inferred_sources(current.catalog.documents, self.settings.sources)
-        states = survey(roots, current.manifest.files, self._hashes)
+        try:
+            states = survey(roots, current.manifest.files, self._hashes)
+        except OSError as err:   # a source folder that cannot be listed: report that, serve on
+            log.warning("无法检查来源文件：%s", err)
+            return None
         report = {state: [f.path for r in states for f in r.files if f.state == state]
                   for state in ("missing", "changed", "new")}
         if not self._report or self._report[1] != report:

@@ -101,6 +101,15 @@ class RootState:
         return sum(1 for f in self.files if f.state == state)
 
 
+@dataclass
+class SourceListing:
+    """What ``python -m kb sources`` shows."""
+
+    sources: list[str] | None     # the remembered set; None for a KB never ingested
+    roots: list[RootState]
+    host: str = ""                # the machine that ingested it (the files are on its disk)
+
+
 class FileHashes:
     """sha256 of source files, recomputed only when a file's size or mtime moved."""
 

@@ -55,14 +55,15 @@ def corpus_dictionary(texts: Iterable[str], domain_terms: Iterable[str]) -> list
     that never occurs in it can never be cut out of it. Queries fall back to jieba's HMM for
     rare words, which BM25 could not match anyway.
     """
-    with open(jieba.get_dict_file().name, encoding="utf-8") as f:
-        entries = [line.rstrip("\n") for line in f]
-    found = words_in(texts, _prefix_table(e.split(" ", 1)[0] for e in entries))
+    path = jieba.get_dict_file().name
+    with open(path, encoding="utf-8") as f:
+        found = words_in(texts, _prefix_table(line.split(" ", 1)[0] for line in f))
     lines = []
-    for line in entries:
-        word, freq = line.split(" ", 2)[:2]
-        if int(freq) >= COMMON_WORD_FREQ or word in found:
-            lines.append(line)
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            word, freq = line.split(" ", 2)[:2]
+            if int(freq) >= COMMON_WORD_FREQ or word in found:
+                lines.append(line.rstrip("\n"))
     lines += [f"{term} {DOMAIN_WORD_FREQ} nz" for term in sorted(set(domain_terms))]
     lines += [f"{word} {DOMAIN_WORD_FREQ} x" for word in sorted(STOP_WORDS) if re.search(r"[\u4e00-\u9fff]", word)]
     return lines

@@ -77,7 +77,7 @@ class Writer:
                 if not lock.lease.still_mine():
                     raise WriterBusy("导入期间失去了写入租约（进程暂停过久？），没有发布新版本；请重新运行 python -m kb ingest。"
                                      "The ingest lost its lease and published nothing; run it again.")
-                self._publish(head)
+                self._publish()
         self.serving.reload()
         report.plan = plan
         report.warnings += self._older_collections_note(vectors)
@@ -100,10 +100,10 @@ class Writer:
             return False
         return vectors.count() == local.unit_count
 
-    def _publish(self, head) -> None:
+    def _publish(self) -> None:
         manifest, _ = verify(self.kb_dir, self.serving.vectors.name)
-        if manifest is not None and (head is None or head.generation != manifest.generation
-                                     or self.serving.shared_state.head() is None):
+        head = self.serving.shared_state.head()
+        if manifest is not None and (head is None or head.generation != manifest.generation):
             self.serving.shared_state.publish(self.kb_dir, manifest)
 
     def _vectors_for_ingest(self) -> VectorIndex:
