@@ -82,6 +82,7 @@ class Builder:
         old_by_source = {d.source: d for d in old.documents}
         found = discover_sources([Path(s) for s in self.sources], supported_suffixes())
         files = [f.resolve() for f in found.files]
+        report.warnings.extend(found.missing)
         report.errors.extend(found.refused)
 
         documents: list[DocRecord] = []
@@ -130,6 +131,8 @@ class Builder:
             if Path(root).exists():
                 continue
             kept = [d for d in old.documents if under(d.source, root) and d.key not in keys]
+            if not kept:
+                continue
             carried += kept
             keys.update(d.key for d in kept)
             report.warnings.append(

@@ -264,8 +264,7 @@ class Serving:
     def source_states(self) -> SourceListing:
         """The remembered sources and how each file on disk compares with what was ingested."""
         sources = self.writer.remembered()
-        head = self.shared_state.head() if self.settings.chroma_url else None
-        manifest = head or read_manifest(self.settings.dir)
+        manifest = self.writer.published() or read_manifest(self.settings.dir)
         roots = survey(sources or [], manifest.files if manifest else {}, self._hashes)
         return SourceListing(sources, roots, manifest.host if manifest else "")
 

@@ -47,6 +47,12 @@ def given_sources(sources: list[Path]) -> list[str]:
     return out
 
 
+def default_sources(sources: list[Path]) -> list[str]:
+    """``KB_SOURCES`` (or the project's defaults) for a new KB, as configured: a missing one is
+    reported by the ingest and one that climbs out of its folder refused there, with a message each."""
+    return [str(s) if climbs_out(s) else str(s.resolve()) for s in sources]
+
+
 def file_sha256(path: Path) -> str:
     """Read in blocks: a file far over the size limit is hashed, then refused, without filling memory."""
     digest = hashlib.sha256()
@@ -80,7 +86,7 @@ def remembered_sources(kb_dir: Path, defaults: list[Path]) -> list[str] | None:
 def inferred_sources(documents: list[DocRecord], defaults: list[Path]) -> list[str]:
     """For a catalog written before sources were remembered: the defaults, plus each file it holds
     that lies outside them."""
-    roots = [str(p.resolve()) for p in defaults]
+    roots = default_sources(defaults)
     extra = [d.source for d in documents if not any(under(d.source, r) for r in roots)]
     return roots + [s for s in dict.fromkeys(extra)]
 

@@ -18,7 +18,13 @@ from kb.build import Builder, IngestReport
 from kb.generation import read_manifest, verify
 from kb.locks import WriterBusy, writer_lock
 from kb.publish import HEAD
-from kb.source_set import IngestPlan, given_sources, plan_ingest, remembered_sources
+from kb.source_set import (
+    IngestPlan,
+    default_sources,
+    given_sources,
+    plan_ingest,
+    remembered_sources,
+)
 from kb.vectors import VectorIndex, VectorStoreUnavailable
 
 if TYPE_CHECKING:
@@ -40,21 +46,24 @@ class Writer:
     # -- which sources ------------------------------------------------------------------------
     def remembered(self) -> list[str] | None:
         """The set this KB remembers (with a Chroma server: the published one); None for a new KB."""
-        if self.settings.chroma_url:
-            head = self.serving.shared_state.head()
-            if head is not None and head.collection == self.serving.vectors.name and head.sources:
-                return list(head.sources)
+        head = self.published()
+        if head is not None and head.sources:
+            return list(head.sources)
         return remembered_sources(self.kb_dir, self.settings.sources)
+
+    def published(self):
+        """The Chroma server's head for this collection (None without a server, or when it has none)."""
+        if not self.settings.chroma_url:
+            return None
+        head = self.serving.shared_state.head()
+        return head if head is not None and head.collection == self.serving.vectors.name else None
 
     def plan(self, sources: list[Path] | None = None) -> IngestPlan:
         """What an ingest with these ``--source`` paths (None: the remembered set) would do."""
         previous = self.remembered()
-        target = given_sources(sources) if sources else previous or given_sources(self._defaults())
-        manifest = read_manifest(self.kb_dir)
-        return plan_ingest(self.kb_dir, previous, target, manifest.files if manifest else {})
-
-    def _defaults(self) -> list[Path]:
-        return [p for p in self.settings.sources if p.exists()] or list(self.settings.sources)
+        target = given_sources(sources) if sources else previous or default_sources(self.settings.sources)
+        ingested = self.published() or read_manifest(self.kb_dir)
+        return plan_ingest(self.kb_dir, previous, target, ingested.files if ingested else {})
 
     # -- ingest ------------------------------------------------------------------------------
     def ingest(self, sources: list[Path] | None = None, progress: bool = True, on_progress=None,
@@ -85,8 +94,8 @@ class Writer:
 
     def _start_from_published(self):
         """Install the published generation locally first, so the build starts from what readers serve."""
-        head = self.serving.shared_state.head()
-        if head is not None and head.collection == self.serving.vectors.name:
+        head = self.published()
+        if head is not None:
             local, _ = verify(self.kb_dir, head.collection)
             if local is None or local.generation != head.generation:
                 self.serving.shared_state.fetch(head, self.kb_dir)

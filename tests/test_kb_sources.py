@@ -161,3 +161,24 @@ def test_a_source_folder_missing_as_a_whole_keeps_its_documents(built, corpus, e
     assert bare.returncode == 0, bare.stderr
     assert "不存在" in bare.stderr and "保留" in bare.stderr
     assert LAW_TITLE in _titles(kb_dir, embed_cache)
+
+
+def test_with_a_chroma_server_the_sources_travel_with_the_published_version(tmp_path, corpus, embed_cache):
+    """A bare ingest from another machine's folder uses the published set, not its own defaults."""
+    from chroma_proc import ChromaServer
+
+    base, extra = corpus
+    with ChromaServer(tmp_path / "chroma") as url:
+        env = _env(embed_cache, KB_CHROMA_URL=url)
+        first = kb_cli("ingest", "--quiet", "--source", str(base), "--source", str(extra),
+                       "--kb", str(tmp_path / "writer-a"), env=env)
+        assert first.returncode == 0, first.stderr
+        other = kb_cli("ingest", "--quiet", "--kb", str(tmp_path / "writer-b"), env=env)
+        assert other.returncode == 0, other.stderr
+        assert "删除 remove 0" in other.stdout and "未变 2 个文件" in other.stdout
+        listed = json.loads(kb_cli("sources", "--json", "--kb", str(tmp_path / "reader"), env=env).stdout)
+        assert listed["sources"] == [str(base), str(extra)]
+        reader = KnowledgeBase.open(Settings(dir=tmp_path / "reader", embed_cache=embed_cache, chroma_url=url),
+                                    progress=False)
+        assert not reader.answer(LAW_QUESTION).degraded
+        assert LAW_TITLE in {d.title for d in reader.documents()}
