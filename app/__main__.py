@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"错误 Error：{err}", file=sys.stderr)
         return 2
-    print(f"打开 Open http://{settings.host}:{settings.port}/  （JSON API: /api/ask, /api/clause, /api/health）",
+    print(f"打开 Open http://{settings.host}:{settings.port}/  （JSON API: /api/ask, /api/clause, /api/health；"
+          f"OpenAI: /v1；MCP: /mcp；{'需要 API 密钥 keys required' if settings.api_keys else '未设密钥 no keys'}）",
           flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0

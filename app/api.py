@@ -1,4 +1,5 @@
-"""The JSON API beside the page: POST /api/ask, GET /api/clause, GET /api/health.
+"""The JSON API beside the page: POST /api/ask, GET /api/clause, GET /api/health
+(feedback and the admin view: app/analytics_api.py).
 
 Error bodies are ``{"detail": "中文说明 / English explanation"}`` so a caller sees what to fix.
 """
@@ -6,15 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
+from analytics import QuestionLog
 from app.failures import describe_failure, safe_health
 from kb import KnowledgeBase
 
@@ -22,7 +22,7 @@ REFERENCE_FORMS = "可用的写法 / Examples: 第7条、专栏5、第二章第�
 # A question is cut at KB_MAX_QUESTION_CHARS anyway; 2 MB still holds a very long conversation.
 MAX_BODY_BYTES = 2 * 1024 * 1024
 # JSON may spell half of a UTF-16 pair ("\ud800"); such a string cannot be encoded, so it is not text.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class HistoryMessage(BaseModel):
@@ -52,7 +52,8 @@ def _explain(err: ValidationError) -> str:
             zh, en = _EXPECTED[e["type"]]
             what = f"类型错误，应为{zh} / wrong type, expected {en}"
         elif e["type"] == "literal_error":
-            what = '只能是 "user" 或 "assistant" / must be "user" or "assistant"'
+            expected = e['ctx']['expected']
+            what = f"只能是 {expected.replace(' or ', ' 或 ')} / must be {expected}"
         else:
             what = e["msg"]
         lines.append(f"{where}: {what}")
@@ -63,7 +64,7 @@ def _http_error(status: int, detail: str) -> HTTPException:
     return HTTPException(status_code=status, detail=detail)
 
 
-async def _read_body(request: Request) -> bytes:
+async def read_body(request: Request) -> bytes:
     """The request body, refused with 413 as soon as it grows past ``MAX_BODY_BYTES``."""
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -79,34 +80,20 @@ def _not_text(req: AskRequest) -> str | None:
     """The first field holding a lone UTF-16 surrogate, with what to do about it."""
     fields = [("question", req.question)] + [(f"history.{i}.content", m.content) for i, m in enumerate(req.history or [])]
     for where, text in fields:
-        if _LONE_SURROGATE.search(text):
+        if LONE_SURROGATE.search(text):
             return (f"{where}: 含有无效的 Unicode 字符（单独的代理项 \\ud800–\\udfff），请检查文本的编码 / "
                     "contains a lone UTF-16 surrogate, which is not text")
     return None
 
 
-def _basic_auth(auth: str | None):
-    """A dependency requiring the app's ``user:pass`` on the API too (none when auth is off)."""
-    if not auth:
-        return lambda: None
-    user, _, password = auth.partition(":")
-    security = HTTPBasic(auto_error=False)
-
-    def check(credentials: HTTPBasicCredentials | None = Depends(security)) -> None:
-        ok = credentials is not None and secrets.compare_digest(credentials.username, user) \
-            and secrets.compare_digest(credentials.password, password)
-        if not ok:
-            raise HTTPException(401, "需要登录 / authentication required", headers={"WWW-Authenticate": "Basic"})
-    return check
-
-
-def api_router(kb: KnowledgeBase) -> APIRouter:
+def api_router(kb: KnowledgeBase, question_log: QuestionLog | None = None) -> APIRouter:
+    """The routes over ``kb``; every answer served goes to ``question_log`` when there is one.
+    Keys, the KB_AUTH login and the rate limit are applied before any route (app.access)."""
     router = APIRouter(prefix="/api")
-    login = [Depends(_basic_auth(kb.settings.auth))]   # health stays open for monitoring
 
-    @router.post("/ask", dependencies=login)
+    @router.post("/ask")
     async def ask(request: Request) -> dict:
-        raw = await _read_body(request)
+        raw = await read_body(request)
         try:
             payload = json.loads(raw or b"")
         except (ValueError, UnicodeDecodeError) as err:
@@ -129,9 +116,11 @@ def api_router(kb: KnowledgeBase) -> APIRouter:
             answer = await run_in_threadpool(kb.answer, req.question, history)
         except Exception as err:  # noqa: BLE001
             raise _http_error(503, describe_failure(err)) from None
+        if question_log is not None:
+            question_log.record(answer, "api", follow_up=bool(history))
         return answer.to_json()
 
-    @router.get("/clause", dependencies=login)
+    @router.get("/clause")
     async def clause(ref: str | None = None) -> dict:
         if ref is None or not ref.strip():
             raise _http_error(422, f"ref: 缺少条款引用 / query parameter ref is required. {REFERENCE_FORMS}")
@@ -151,6 +140,8 @@ def api_router(kb: KnowledgeBase) -> APIRouter:
     @router.get("/health")
     async def health() -> JSONResponse:
         info = await run_in_threadpool(safe_health, kb)
+        # Reported, not failing the check: answers are served while the log's database is away.
+        info["question_log"] = question_log.status() if question_log is not None else {"enabled": False}
         return JSONResponse(info, status_code=200 if info.get("ok") else 503)
 
     return router

@@ -61,6 +61,13 @@ def cited_markers(answer: Answer) -> set[int]:
     return {int(n) for n in MARKER.findall(answer.text)}
 
 
+def cited_and_related(answer: Answer) -> tuple[list[Citation], list[Citation]]:
+    """The citations the text's markers point to (all of them when it uses none), and the rest."""
+    used = cited_markers(answer)
+    cited = [c for c in answer.citations if c.marker in used] or list(answer.citations)
+    return cited, [c for c in answer.citations if c not in cited]
+
+
 def sources_html(answer: Answer | None) -> str:
     """The cards under the latest answer: [n] label, page, text with supporting sentences marked."""
     if answer is None:
@@ -69,16 +76,19 @@ def sources_html(answer: Answer | None) -> str:
     if not answer.citations:
         return '<div class="kb-sources kb-empty">没有可引用的条款。 No clause to cite.</div>'
     if answer.refused:
-        head = "可能相关的条款（不构成回答） · Possibly related clauses (not an answer)"
-        cards = "".join(_citation_card(c) for c in answer.citations)
-        return (f'<div class="kb-sources kb-sources-refused"><div class="kb-sources-head">{esc(head)}</div>'
-                f'{cards}</div>')
-    used = cited_markers(answer)
-    cited = [c for c in answer.citations if c.marker in used] or answer.citations
-    related = [c for c in answer.citations if c not in cited]
-    html = '<div class="kb-sources"><div class="kb-sources-head">出处 · Sources</div>'
-    html += "".join(_citation_card(c) for c in cited)
+        head = f"可能相关的条款（不构成回答） · Possibly related clauses (not an answer)（{len(answer.citations)}）"
+        return _fold("kb-sources-refused", head, "".join(_citation_card(c) for c in answer.citations))
+    cited, related = cited_and_related(answer)
+    cards = "".join(_citation_card(c) for c in cited)
     if related:
-        html += '<div class="kb-sources-head kb-related-head">相关条款 · Related clauses</div>'
-        html += "".join(_citation_card(c) for c in related)
-    return html + "</div>"
+        cards += '<div class="kb-sources-head kb-related-head">相关条款 · Related clauses</div>'
+        cards += "".join(_citation_card(c) for c in related)
+    return _fold("", f"出处 · Sources（{len(cited)}）", cards)
+
+
+def _fold(extra_class: str, head: str, cards: str) -> str:
+    """The sources as one fold under the answer: open on a wide screen, closed on a phone by the
+    page script (assets/app.js), so the answer comes first there and its sources a tap away."""
+    classes = " ".join(x for x in ("kb-sources", "kb-sources-fold", extra_class) if x)
+    return (f'<details class="{classes}" open><summary class="kb-sources-head">{esc(head)}</summary>'
+            f'{cards}</details>')

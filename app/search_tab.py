@@ -8,8 +8,8 @@ from app.search_view import ALL_CHAPTERS, chapter_choices, search_results_html
 from kb import KnowledgeBase, SearchFilters
 
 ALL_DOCUMENTS = "__all__"
-# kb returns every exact match regardless; this caps what retrieval by meaning adds.
-SEARCH_TOP_K = 10
+# kb lists references and exact matches first, then clauses found by meaning, this many in all.
+SEARCH_TOP_K = 30
 
 
 def run_search(kb: KnowledgeBase, query: str, doc_title: str, chapter: int | None) -> str:

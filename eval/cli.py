@@ -8,23 +8,30 @@ from pathlib import Path
 
 from eval.baselines import run_baseline
 from eval.compare import compare_runs, load_records, render_comparison
-from eval.gate import THRESHOLDS_PATH, check_gate, load_thresholds, target_gaps
-from eval.gold import GOLD_PATH, load_gold, select_split
-from eval.report import RESULTS_DIR, render_markdown, summarize, write_results
+from eval.gate import THRESHOLDS_PATH, check_gate, load_thresholds, suggest_floors, target_gaps
+from eval.gold import GOLD_PATH, SPLITS, load_gold, select_split
+from eval.metrics import ANSWER_METRICS, RETRIEVAL_METRICS
+from eval.report import RESULTS_DIR, RUNS_DIR, render_markdown, summarize, write_results
 from eval.runner import run_gold
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m eval", description="Run the gold questions through the kb and two "
                                 "baselines, write eval/results (tables, per-question file, chart), optionally gate.")
-    p.add_argument("--split", choices=("dev", "test", "all"), default="all",
+    p.add_argument("--split", choices=(*SPLITS, "all"), default="all",
                    help="which gold questions to run (tune on dev only)")
     p.add_argument("--kb", type=Path, help="knowledge-base folder (default: KB_DIR or .kb)")
     p.add_argument("--compare", type=Path, metavar="OLD.jsonl", help="print questions that changed since that run")
     p.add_argument("--no-baselines", action="store_true", help="skip the llama-index and BM25 baselines")
     p.add_argument("--gate", action="store_true", help=f"exit 1 when a threshold of {THRESHOLDS_PATH.name} fails")
     p.add_argument("--gold", type=Path, default=GOLD_PATH, help=argparse.SUPPRESS)
-    p.add_argument("--out", type=Path, default=RESULTS_DIR, help="where latest.md/.jsonl and chart.png go")
+    p.add_argument("--out", type=Path, default=RUNS_DIR,
+                   help="where latest.md/.jsonl/summary.json go (default eval/runs/, which git ignores)")
+    p.add_argument("--publish", action="store_true",
+                   help="write the committed eval/results/ (tables, per-question file, chart) and the README's "
+                        "quality table instead; needs --split all")
+    p.add_argument("--suggest-floors", action="store_true",
+                   help="print, for each gate entry, the one-sided 95%% bootstrap bound a floor would take")
     return p.parse_args(argv)
 
 
@@ -79,9 +86,10 @@ def run_baselines(kb, settings, questions, skipped: set[str], timings: dict) -> 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.gate and args.split != "all":
-        _log("--gate is computed on every question: use --split all")
+    if (args.gate or args.publish) and args.split != "all":
+        _log("--gate and --publish are computed on every question: use --split all")
         return 2
+    out = RESULTS_DIR if args.publish else args.out
     old = load_records(args.compare) if args.compare else None   # read first: it may be latest.jsonl
     started = time.perf_counter()
     from kb import KnowledgeBase, Settings
@@ -100,17 +108,16 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarize(cases, baselines, split=args.split, embed_model=kb.embed_model,
                         wall_time_s=round(timings["wall_time_s"], 1),
                         timings={k: round(v, 1) for k, v in timings.items()}, notes=notes)
-    paths = write_results(args.out, summary, cases, questions, baseline_cases)
-    try:
-        from eval.chart import write_chart
-        write_chart(summary, args.out / "chart.png")
-    except Exception as err:   # the chart is a picture of the tables, not a reason to lose them
-        _log(f"chart not written: {type(err).__name__}: {err}")
+    paths = write_results(out, summary, cases, questions, baseline_cases)
+    if args.publish:
+        _publish(summary, out)
     print(render_markdown(summary, [], {}))
     _log(f"wrote {', '.join(str(p) for p in paths.values())}; timings {summary['timings']}")
     if old is not None:
         new = load_records(paths["jsonl"])
         print(render_comparison(compare_runs(old, new), new))
+    if args.suggest_floors:
+        print("\n".join(suggest_floors(cases, load_thresholds(), {**RETRIEVAL_METRICS, **ANSWER_METRICS})))
     if args.gate:
         thresholds = load_thresholds()
         for gap in target_gaps(summary, thresholds):
@@ -121,3 +128,15 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("gate passed")
     return 0
+
+
+def _publish(summary: dict, out: Path) -> None:
+    """The committed chart and the README's quality table, refreshed from this run."""
+    from eval.publish import refresh_readme
+
+    try:
+        from eval.chart import write_chart
+        write_chart(summary, out / "chart.png")
+    except Exception as err:   # the chart is a picture of the tables, not a reason to lose them
+        _log(f"chart not written: {type(err).__name__}: {err}")
+    _log(f"README quality table refreshed: {refresh_readme(summary)}")

@@ -1,11 +1,12 @@
 """The gold question set: ``GoldQuestion`` rows read from ``eval/gold.jsonl``.
 
     questions = load_gold()                    # every row, in file order
-    dev = select_split(questions, "dev")
+    dev = select_split(questions, "dev")        # tune here; "test" is locked (see GOLD.md)
     q.answerable, q.documents                  # {"规划", "中小企业促进法"}
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,9 @@ from pathlib import Path
 GOLD_PATH = Path(__file__).resolve().parent / "gold.jsonl"
 
 QUESTION_TYPES = ("factoid", "numeric", "reference", "multi", "followup", "english", "unanswerable")
-SPLITS = ("dev", "test")
+# dev: tuned on. test: the locked split, written before the code it judges and checked against the
+# sha256 in GOLD.md. test-v1: the previous test split, read during earlier tuning, reported for history.
+SPLITS = ("dev", "test", "test-v1")
 # The structural fields a target may pin down; a citation must agree on every one the target gives.
 TARGET_FIELDS = ("chapter", "section", "item", "box", "article")
 
@@ -33,6 +36,12 @@ class GoldQuestion:
     expect: tuple[dict, ...] = ()
     facts: tuple[str, ...] = ()
     history: tuple[dict, ...] = field(default_factory=tuple)
+    absent: tuple[str, ...] = ()   # near-miss unanswerables: what is asked that no document holds
+
+    @property
+    def near_miss(self) -> bool:
+        """In-domain words, but the thing asked is in no document (as opposed to off-topic)."""
+        return bool(self.absent)
 
     @property
     def answerable(self) -> bool:
@@ -48,6 +57,8 @@ class GoldQuestion:
                "expect": list(self.expect), "facts": list(self.facts)}
         if self.history:
             row["history"] = list(self.history)
+        if self.absent:
+            row["absent"] = list(self.absent)
         return row
 
 
@@ -61,6 +72,7 @@ def parse_gold_row(row: dict, where: str = "") -> GoldQuestion:
         expect=tuple(dict(t) for t in row.get("expect") or ()),
         facts=tuple(str(f) for f in row.get("facts") or ()),
         history=tuple(dict(m) for m in row.get("history") or ()),
+        absent=tuple(str(a) for a in row.get("absent") or ()),
     )
 
 
@@ -81,9 +93,19 @@ def load_gold(path: Path = GOLD_PATH) -> list[GoldQuestion]:
 
 
 def select_split(questions: list[GoldQuestion], split: str) -> list[GoldQuestion]:
-    """``dev``, ``test`` or ``all``."""
+    """``dev``, ``test``, ``test-v1`` or ``all``."""
     if split == "all":
         return list(questions)
     if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; use dev, test or all")
+        raise ValueError(f"unknown split {split!r}; use {', '.join(SPLITS)} or all")
     return [q for q in questions if q.split == split]
+
+
+def split_sha256(split: str = "test", path: Path = GOLD_PATH) -> str:
+    """sha256 of the split's lines of the gold file, exactly as stored, in file order (each ending
+    in a newline): the fingerprint GOLD.md records for the locked test split."""
+    digest = hashlib.sha256()
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip() and json.loads(line).get("split") == split:
+            digest.update(line.encode("utf-8") + b"\n")
+    return digest.hexdigest()

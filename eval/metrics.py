@@ -15,10 +15,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from eval.targets import dedupe_refs, matches_any, rank_matches, target_matches
+from kb.text import sentence_spans
 
 _MARKER_GROUP = re.compile(r"\[(\d+(?:\s*[,，、]\s*\d+)*)\]")
-# A sentence ends at 。！？； (or a lead-in's ：, a unit of its own) plus any [n] markers right after it.
-_SENTENCE = re.compile(r"[^。！？!?；;：:\n]+[。！？!?；;：:]*(?:\s*\[\d+(?:\s*[,，、]\s*\d+)*\])*")
+# A sentence of an answer ends at 。！？； (or a lead-in's ：, a unit of its own) plus any [n] markers
+# right after it (kb.text's splitter, the one the product uses).
+_ANSWER_STOPS = "。！？!?；;：:"
+_MARKERS_AFTER = re.compile(r"\s*\[\d+(?:\s*[,，、]\s*\d+)*\]")
 _EDGE = "\"'“”‘’「」『』()（）:：,，、。！？!?；;*-•·#>|"
 _BULLET = re.compile(r"^(?:[-*•·>#]+|\d+[.、)]|[（(]\d+[)）])\s*")
 
@@ -42,6 +45,8 @@ class Case:
     latency_ms: float = 0.0
     mode: str = "extractive"
     skipped: bool = False
+    split: str = ""
+    absent: tuple[str, ...] = ()   # near-miss unanswerables: what is asked that no document holds
     extra: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -157,9 +162,8 @@ def fact_recall(cases: Iterable[Case]) -> dict:
 def answer_sentences(answer: str) -> list[tuple[str, list[int]]]:
     """Each sentence of an answer without its [n] markers, bullets and edge punctuation, with its markers."""
     out = []
-    for line in (answer or "").splitlines():
-        for m in _SENTENCE.finditer(line):
-            raw = m.group(0)
+    for raw in sentence_spans(answer or "", stops=_ANSWER_STOPS, marker=_MARKERS_AFTER):
+        if raw.strip():
             markers = cited_markers(raw)
             text = _BULLET.sub("", _MARKER_GROUP.sub("", raw).strip()).strip().strip(_EDGE).strip()
             if normalize_text(text):
@@ -168,8 +172,10 @@ def answer_sentences(answer: str) -> list[tuple[str, list[int]]]:
 
 
 def unsupported_sentences(case: Case) -> list[str]:
-    """Sentences not found verbatim in the clauses they cite (or, without markers, in any cited clause)."""
-    by_marker = {r.get("marker"): normalize_text(r.get("text", "")) for r in case.refs}
+    """Sentences not found verbatim in the clauses they cite (or, without markers, in any cited clause);
+    a clause's citation label counts as part of it."""
+    # A lookup answer opens with the clause's label (「第7条「完善融资机制」：」): part of its citation.
+    by_marker = {r.get("marker"): normalize_text(f"{r.get('label') or ''}\n{r.get('text', '')}") for r in case.refs}
     cited = [by_marker[m] for m in cited_markers(case.answer) if m in by_marker]
     bad = []
     for sentence, markers in answer_sentences(case.answer):
@@ -187,6 +193,70 @@ def faithfulness(cases: Iterable[Case]) -> dict:
             continue
         bad = unsupported_sentences(c)
         rows.append({"id": c.id, "value": float(not bad), "unsupported": bad})
+    return _result(rows)
+
+
+def first_sentence(answer: str) -> str:
+    """The answer's first sentence as a reader meets it (markers and bullets stripped)."""
+    sentences = answer_sentences(answer)
+    return sentences[0][0] if sentences else ""
+
+
+def key_fact(cases: Iterable[Case]) -> dict:
+    """Share of answerable questions whose key fact (``facts[0]``) is in the answer; a refusal has none."""
+    rows = []
+    for c in _scored(cases):
+        if c.answerable and c.facts:
+            found = not c.refused and normalize_text(c.facts[0]) in normalize_text(c.answer)
+            rows.append({"id": c.id, "value": float(found)})
+    return _result(rows)
+
+
+def key_fact_first(cases: Iterable[Case]) -> dict:
+    """Share of answerable questions whose key fact is in the answer's first sentence: the answer
+    leads with the fact rather than with context the reader has to get through first."""
+    rows = []
+    for c in _scored(cases):
+        if c.answerable and c.facts:
+            first = "" if c.refused else first_sentence(c.answer)
+            rows.append({"id": c.id, "value": float(normalize_text(c.facts[0]) in normalize_text(first)),
+                         "first_sentence": first})
+    return _result(rows)
+
+
+def quote_length(answer: str) -> int:
+    """Characters a reader reads: citation markers and whitespace excluded."""
+    return len(normalize_text(_MARKER_GROUP.sub("", answer or "")))
+
+
+def factoid_answer_chars(cases: Iterable[Case]) -> dict:
+    """Median length of answered factoid questions (the short answers entrepreneurs want)."""
+    rows = [{"id": c.id, "value": float(quote_length(c.answer))}
+            for c in _scored(cases) if c.type == "factoid" and c.answerable and not c.refused]
+    return {"score": median([r["value"] for r in rows]), "per_question": rows}
+
+
+def median(values: Sequence[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def near_miss_refusal(cases: Iterable[Case]) -> dict:
+    """Refusal accuracy on near-miss questions: in-domain words, but the thing asked is absent."""
+    rows = [{"id": c.id, "value": float(c.refused)} for c in _scored(cases) if not c.answerable and c.absent]
+    return _result(rows)
+
+
+def gap_named(cases: Iterable[Case]) -> dict:
+    """Share of refused near-miss questions whose refusal names what was not found (an ``absent`` term)."""
+    rows = []
+    for c in _scored(cases):
+        if not c.answerable and c.absent and c.refused:
+            text = normalize_text(c.answer)
+            rows.append({"id": c.id, "value": float(any(normalize_text(a) in text for a in c.absent))})
     return _result(rows)
 
 
@@ -216,6 +286,9 @@ def latency(cases: Iterable[Case], q: float = 0.5) -> dict:
     return {"score": percentile([r["value"] for r in rows], q), "per_question": rows}
 
 
+# Metrics whose score is the median of the per-question values (the rest are means).
+MEDIAN_METRICS = frozenset({"factoid_chars"})
+
 # The retrieval metrics every system (ours and the baselines) is measured on, and the answer
 # metrics only ours has; name → function of a list of cases.
 RETRIEVAL_METRICS: dict[str, Callable[[list[Case]], dict]] = {
@@ -228,8 +301,13 @@ ANSWER_METRICS: dict[str, Callable[[list[Case]], dict]] = {
     "citation_precision": citation_precision,
     "citation_recall": citation_recall,
     "fact_recall": fact_recall,
+    "key_fact": key_fact,
+    "key_fact_first": key_fact_first,
+    "factoid_chars": factoid_answer_chars,
     "faithfulness": faithfulness,
     "refusal_accuracy": refusal_accuracy,
+    "near_miss_refusal": near_miss_refusal,
+    "gap_named": gap_named,
     "false_refusal_rate": false_refusal_rate,
     "latency_median_ms": lambda cs: latency(cs, 0.5),
     "latency_p95_ms": lambda cs: latency(cs, 0.95),

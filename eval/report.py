@@ -6,18 +6,22 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from eval.gold import QUESTION_TYPES, GoldQuestion
+from eval.gold import QUESTION_TYPES, SPLITS, GoldQuestion
 from eval.metrics import ANSWER_METRICS, RETRIEVAL_METRICS, Case, first_hit_rank
 from eval.targets import matches_any
 from eval.verdict import verdict
 
+# A run writes to RUNS_DIR (git-ignored); ``--publish`` refreshes the committed RESULTS_DIR and the README.
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+RUNS_DIR = Path(__file__).resolve().parent / "runs"
 OURS = "ours"
 
 _HEADERS = {
     "hit@1": "hit@1", "hit@3": "hit@3", "hit@5": "hit@5", "mrr": "MRR",
     "citation_precision": "cite P", "citation_recall": "cite R", "fact_recall": "facts",
-    "faithfulness": "faithful", "refusal_accuracy": "refusal acc", "false_refusal_rate": "false refusal",
+    "key_fact": "key fact", "key_fact_first": "fact 1st sent.", "factoid_chars": "factoid chars",
+    "faithfulness": "faithful", "refusal_accuracy": "refusal acc", "near_miss_refusal": "near-miss refusal",
+    "gap_named": "gap named", "false_refusal_rate": "false refusal",
     "latency_median_ms": "p50 ms", "latency_p95_ms": "p95 ms",
 }
 
@@ -46,11 +50,24 @@ def ratio(ours: float | None, theirs: float | None) -> float | None:
     return ours / theirs
 
 
+def split_table(cases: Sequence[Case], metrics: Mapping[str, Callable[[list[Case]], dict]]) -> dict:
+    """{split: {"n", metric: score, …}} for every split present, then ``all``."""
+    table = {}
+    for split in (*SPLITS, "all"):
+        cs = list(cases) if split == "all" else [c for c in cases if c.split == split]
+        if cs:
+            table[split] = {"n": sum(not c.skipped for c in cs),
+                            **{name: fn(cs)["score"] for name, fn in metrics.items()}}
+    return table
+
+
 def summarize(cases: Sequence[Case], baselines: Mapping[str, tuple[str, Sequence[Case]]], **info) -> dict:
-    """The whole run as one dict: our table, each baseline's table, and our hit@1 over theirs."""
-    ours = score_table(cases, {**RETRIEVAL_METRICS, **ANSWER_METRICS})
+    """The whole run as one dict: our table by type and by split, each baseline's, our hit@1 over theirs."""
+    metrics = {**RETRIEVAL_METRICS, **ANSWER_METRICS}
+    ours = score_table(cases, metrics)
     summary = {**info, "questions": len(cases), "skipped": sum(c.skipped for c in cases),
-               "skipped_ids": [c.id for c in cases if c.skipped], OURS: ours, "baselines": {}, "ratios": {}}
+               "skipped_ids": [c.id for c in cases if c.skipped], OURS: ours,
+               "by_split": split_table(cases, metrics), "baselines": {}, "ratios": {}}
     for key, (label, bcases) in baselines.items():
         table = score_table(bcases, RETRIEVAL_METRICS)
         summary["baselines"][key] = {"label": label, "scores": table}
@@ -59,6 +76,12 @@ def summarize(cases: Sequence[Case], baselines: Mapping[str, tuple[str, Sequence
     summary["passed"] = sum(v is True for v in verdicts)
     summary["failed"] = sum(v is False for v in verdicts)
     return summary
+
+
+# The headline columns of the by-split table, and the metrics shown as whole numbers.
+SPLIT_COLUMNS = ("hit@1", "hit@5", "mrr", "key_fact", "key_fact_first", "factoid_chars", "refusal_accuracy",
+                 "near_miss_refusal", "gap_named", "false_refusal_rate", "faithfulness", "latency_median_ms")
+WHOLE_NUMBERS = ("factoid_chars", "latency_median_ms", "latency_p95_ms")
 
 
 def fmt(value, digits: int = 3) -> str:
@@ -86,13 +109,21 @@ def render_markdown(summary: dict, cases: Sequence[Case], questions: Mapping[str
         lines += [f"**Skipped** (target documents absent from the knowledge base): "
                   f"{', '.join(summary['skipped_ids'])}", ""]
     names = [*RETRIEVAL_METRICS, *ANSWER_METRICS]
-    lines += ["## Our pipeline", ""]
+    lines += ["## By split", "", "`test` is the locked split (see eval/GOLD.md); `dev` is what is tuned and fitted on.", ""]
+    lines += _table(["split", "n", *(_HEADERS[m] for m in SPLIT_COLUMNS)],
+                    [[s, str(r["n"]), *(fmt(r[m], 0) if m in WHOLE_NUMBERS else fmt(r[m]) for m in SPLIT_COLUMNS)]
+                     for s, r in summary.get("by_split", {}).items()])
+    lines += ["", "## Our pipeline, by question type", ""]
     lines += _table(["type", "n", "skipped", *(_HEADERS[m] for m in names)],
                     [[g, str(r["n"]), str(r["skipped"]),
-                      *(fmt(r[m], 0) if m.startswith("latency") else fmt(r[m]) for m in names)]
+                      *(fmt(r[m], 0) if m in WHOLE_NUMBERS else fmt(r[m]) for m in names)]
                      for g, r in ours.items()])
     lines += ["", "cite P/R: citations whose [n] marker is in the answer; facts: key facts verbatim in the answer; "
-              "faithful: every sentence of an extractive answer found in its cited clause.", ""]
+              "key fact: `facts[0]` in the answer; fact 1st sent.: in its first sentence; factoid chars: median "
+              "answer length of factoid questions, markers and whitespace excluded; "
+              "faithful: every sentence of an extractive answer found in its cited clause; near-miss refusal: "
+              "refusal accuracy on unanswerables whose topic words are in the documents; gap named: refusals of "
+              "those that name what is missing.", ""]
     if summary["baselines"]:
         lines += _baseline_section(summary)
     failing = [(c, verdict(c)[1]) for c in cases if verdict(c)[0] is False]

@@ -33,7 +33,8 @@ def missing_documents(question: GoldQuestion, available: Iterable[str]) -> list[
 
 def skipped_case(question: GoldQuestion, missing: list[str]) -> Case:
     return Case(id=question.id, type=question.type, expect=question.expect, facts=question.facts,
-                skipped=True, extra={"missing_documents": missing})
+                split=question.split, absent=question.absent, skipped=True,
+                extra={"missing_documents": missing})
 
 
 def case_from_answer(question: GoldQuestion, answer: dict, latency_ms: float,
@@ -41,7 +42,8 @@ def case_from_answer(question: GoldQuestion, answer: dict, latency_ms: float,
     """A ``Case`` from ``Answer.to_json()``; latency is the wall time the caller measured."""
     refs = tuple(ref_of_citation(c, kinds) for c in answer.get("citations") or ())
     return Case(id=question.id, type=question.type, expect=question.expect, facts=question.facts,
-                answer=answer.get("answer") or "", refused=bool(answer.get("refused")), refs=refs,
+                split=question.split, absent=question.absent, answer=answer.get("answer") or "",
+                refused=bool(answer.get("refused")), refs=refs,
                 latency_ms=latency_ms, mode=answer.get("mode") or "extractive",
                 extra={"verified": answer.get("verified"), "notices": answer.get("notices") or [],
                        "error": answer.get("error"),

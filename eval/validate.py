@@ -1,4 +1,4 @@
-"""Check the gold set against issue 5's rules and against the parsed documents.
+"""Check the gold set against the rules of issues 5 and 11 and against the parsed documents.
 
     report = validate_gold(load_gold(), load_corpus(default_sources()).documents)
     report.problems        # [] when the gold set is sound
@@ -16,16 +16,21 @@ from eval.metrics import normalize_text
 from eval.targets import doc_short_title, resolve_target
 from ingest.model import Clause, Document
 
-MIN_TOTAL = 180
-MIN_PER_TYPE = {"factoid": 90, "numeric": 20, "reference": 15, "multi": 10, "followup": 8,
-                "english": 10, "unanswerable": 20}
+MIN_TOTAL = 450
+MIN_PER_TYPE = {"factoid": 90, "numeric": 20, "reference": 15, "multi": 10, "followup": 30,
+                "english": 40, "unanswerable": 120}
+MIN_NEAR_MISS = 80        # unanswerables with in-domain words whose asked thing is absent
+MIN_LAW_QUESTIONS = 60
+MIN_TEST = 150            # the locked test split …
+MIN_TEST_UNANSWERABLE = 40
+MIN_PHRASINGS = 2         # … and every plan item and box is asked about in plain words at least twice
 LAW_TITLES = ("中小企业促进法", "优化营商环境条例", "青岛市优化营商环境条例", "山东省民营经济发展促进条例",
               "保障中小企业款项支付条例")
 MIN_PER_LAW = 8
 PLAN_ITEMS = range(1, 45)
 PLAN_BOXES = range(1, 9)
 COVERED_CHAPTERS = (1, 2, 4)
-DEV_SHARE = (0.5, 0.7)   # about 60/40
+DEV_SHARE = (0.45, 0.7)   # dev holds about half or more
 # What a target may name: a plan item, a box, a section (chapter + section), the 前言 or a law's article.
 TARGET_SHAPES = ({"item"}, {"box"}, {"chapter", "section"}, {"preface"}, {"article"})
 _ID = re.compile(r"^q\d{3,}$")
@@ -48,7 +53,7 @@ def schema_problems(q: GoldQuestion) -> list[str]:
     if not _ID.match(q.id):
         out.append(f"{q.id}: id must look like q001")
     if q.split not in SPLITS:
-        out.append(f"{q.id}: split {q.split!r} is not dev or test")
+        out.append(f"{q.id}: split {q.split!r} is not one of {', '.join(SPLITS)}")
     if q.type not in QUESTION_TYPES:
         out.append(f"{q.id}: type {q.type!r} is not one of {', '.join(QUESTION_TYPES)}")
     if not q.question.strip():
@@ -65,6 +70,8 @@ def schema_problems(q: GoldQuestion) -> list[str]:
             out.append(f"{q.id}: target {t} fields must be integers")
     if any(not f.strip() for f in q.facts):
         out.append(f"{q.id}: empty fact")
+    if q.absent and q.type != "unanswerable":
+        out.append(f"{q.id}: only unanswerable questions name what is absent")
     if q.type == "unanswerable":
         if q.expect or q.facts:
             out.append(f"{q.id}: an unanswerable question has no targets and no facts")
@@ -101,9 +108,20 @@ def count_problems(questions: Sequence[GoldQuestion]) -> tuple[list[str], dict[s
             out.append(f"{counts[t]} {t} questions, need at least {least}")
     dev = sum(q.split == "dev" for q in questions)
     if questions and not DEV_SHARE[0] <= dev / len(questions) <= DEV_SHARE[1]:
-        out.append(f"dev holds {dev}/{len(questions)}; keep about 60/40")
-    return out, {**{t: counts[t] for t in QUESTION_TYPES}, "dev": dev, "test": len(questions) - dev,
-                 "total": len(questions)}
+        out.append(f"dev holds {dev}/{len(questions)}; keep it between {DEV_SHARE[0]:.0%} and {DEV_SHARE[1]:.0%}")
+    near_miss = sum(q.near_miss for q in questions)
+    if near_miss < MIN_NEAR_MISS:
+        out.append(f"{near_miss} near-miss unanswerable questions, need at least {MIN_NEAR_MISS}")
+    laws = sum(any(t.get("doc") in LAW_TITLES for t in q.expect) for q in questions)
+    if laws < MIN_LAW_QUESTIONS:
+        out.append(f"{laws} questions target a law, need at least {MIN_LAW_QUESTIONS}")
+    test = [q for q in questions if q.split == "test"]
+    if len(test) < MIN_TEST or sum(not q.answerable for q in test) < MIN_TEST_UNANSWERABLE:
+        out.append(f"the test split holds {len(test)} questions ({sum(not q.answerable for q in test)} "
+                   f"unanswerable), need {MIN_TEST} ({MIN_TEST_UNANSWERABLE})")
+    per_split = Counter(q.split for q in questions)
+    return out, {**{t: counts[t] for t in QUESTION_TYPES}, **{s: per_split[s] for s in SPLITS},
+                 "near_miss": near_miss, "law": laws, "total": len(questions)}
 
 
 def coverage_problems(questions: Sequence[GoldQuestion], plan: Document | None) -> list[str]:
@@ -117,6 +135,13 @@ def coverage_problems(questions: Sequence[GoldQuestion], plan: Document | None) 
         out.append(f"plan items never targeted: {missing}")
     if missing := [b for b in PLAN_BOXES if b not in boxes]:
         out.append(f"plan boxes never targeted: {missing}")
+    # Plain-words questions (not lookups by reference) per item and box.
+    asked = Counter((k, t[k]) for q in questions if q.type != "reference"
+                    for t in q.expect if t.get("doc") == "规划" for k in ("item", "box") if k in t)
+    few = [f"{k}{n}" for k, span in (("item", PLAN_ITEMS), ("box", PLAN_BOXES)) for n in span
+           if asked[(k, n)] < MIN_PHRASINGS]
+    if few:
+        out.append(f"asked in plain words fewer than {MIN_PHRASINGS} times: {few}")
     if plan is not None:
         sections = sorted({(c.chapter, c.section) for c in plan.clauses
                            if c.chapter in COVERED_CHAPTERS and c.section is not None})
@@ -170,6 +195,13 @@ def target_problems(questions: Sequence[GoldQuestion], documents: Sequence[Docum
     return problems, unverified
 
 
+def absent_problems(questions: Sequence[GoldQuestion], documents: Sequence[Document]) -> list[str]:
+    """A near-miss question's ``absent`` terms must occur in no clause of any document."""
+    corpus = "\n".join(clause_fact_text(c) for d in documents for c in d.clauses)
+    return [f"{q.id}: absent term {term!r} occurs in the documents" for q in questions
+            for term in q.absent if normalize_text(term) in corpus]
+
+
 def validate_gold(questions: Sequence[GoldQuestion], documents: Sequence[Document] | None = None) -> GoldReport:
     """Schema, counts and coverage always; targets and facts against ``documents`` when given."""
     report = GoldReport()
@@ -181,5 +213,5 @@ def validate_gold(questions: Sequence[GoldQuestion], documents: Sequence[Documen
     report.problems += coverage_problems(questions, plan)
     if documents is not None:
         problems, report.unverified = target_problems(questions, documents)
-        report.problems += problems
+        report.problems += problems + absent_problems(questions, documents)
     return report

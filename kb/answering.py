@@ -1,27 +1,48 @@
 """Answering a question, searching and looking clauses up, each over one ``Snapshot`` of the KB.
 
-A thin orchestrator: retrieval (``kb.retrieve``), refusal (``kb.refusal``) and composition
-(``kb.compose``) do the work; this module takes the snapshot once per request and passes it on,
-so every part of one answer reads the same generation.
+A thin orchestrator of the answer pipeline, each stage in its module:
+
+    analyse (kb.query) → retrieve (kb.retrieve) → weigh sentences (kb.evidence)
+        → judge answerability (kb.answerability) → compose (kb.compose)
+
+It takes the snapshot once per request and passes it on, so every part of one answer reads the
+same generation. ``explain`` returns every stage's record (what ``python -m eval.fit`` learns from).
 """
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from ingest.model import Clause
+from kb.answerability import Judgement, gap_notice, judge
 from kb.compose import compose_answer
-from kb.followup import contextual_query, previous_answer
+from kb.evidence import Sentence, weigh
+from kb.followup import contextual_text, leaning, previous_answer
 from kb.model import Answer, DocumentInfo, Hit, Lookup, SearchFilters, StreamEvent
+from kb.params import Params
+from kb.query import Query, analyse
 from kb.references import parse_references, resolve
-from kb.refusal import RefusalPolicy
+from kb.retrieve import Candidate, Retrieval
 from kb.serving import Snapshot
 from kb.settings import Settings
-from kb.text import clean_question, fold_width, has_meaning, is_english
+from kb.text import clean_question, fold_width, has_meaning
 
 EMPTY_QUESTION = "请输入您的问题，例如：小微企业贷款难，有什么支持？"
 NO_TEXT_QUESTION = "没有识别到文字内容，请用文字描述您的问题。"
+
+
+@dataclass
+class Explanation:
+    """Every stage's record for one question: what the answer was made from."""
+
+    query: Query
+    retrieval: Retrieval
+    candidates: list[Candidate]     # after the sentence evidence re-ranked them
+    sentences: list[Sentence]
+    judgement: Judgement | None     # None for a lookup by reference
+    answer: Answer
 
 
 class Answerer:
@@ -30,16 +51,16 @@ class Answerer:
     def __init__(self, settings: Settings, snapshot: Callable[[], Snapshot]):
         self.settings = settings
         self.snapshot = snapshot
-        self.policy = RefusalPolicy()
         if settings.llm_base_url:  # a missing `llm` extra fails now, with the install command
             from kb.llm import require_client
 
             require_client()
 
-    def answer(self, question: str, history: list[dict] | None = None) -> Answer:
-        """The extractive answer, or the verified LLM answer when an endpoint is configured."""
+    def answer(self, question: str, history: list[dict] | None = None, mode: str | None = None) -> Answer:
+        """The extractive answer, or the verified LLM answer when an endpoint is configured
+        (unless ``mode`` is "extractive")."""
         extractive = self.extractive_answer(question, history)
-        if self._use_llm(extractive):
+        if mode != "extractive" and self._use_llm(extractive):
             from kb.llm import llm_answer
 
             return llm_answer(self.settings, extractive.question, history, extractive.citations, extractive)
@@ -62,50 +83,78 @@ class Answerer:
 
     def extractive_answer(self, question: str, history: list[dict] | None = None,
                           snapshot: Snapshot | None = None) -> Answer:
+        return self.explain(question, history, snapshot).answer
+
+    def explain(self, question: str, history: list[dict] | None = None, snapshot: Snapshot | None = None,
+                params: Params | None = None, keep: int = 20) -> Explanation:
+        """The answer with the record of every stage (``params`` overrides the fitted ones; ``keep``
+        candidates are kept in the record, at least ``top_k``)."""
         started = time.perf_counter()
         q, notices = clean_question(question, self.settings.max_question_chars)
-        if not q or not has_meaning(q):
-            return Answer(question, EMPTY_QUESTION if not q else NO_TEXT_QUESTION, True, [],
-                          notices=notices, latency_ms=(time.perf_counter() - started) * 1000)
         snap = snapshot or self.snapshot()
-        english = is_english(q)
-        query = contextual_query(q, history)
-        follow_up = query != q
-        retrieval = snap.retriever.retrieve(query, top_k=max(20, self.settings.top_k),
-                                            focus=q if follow_up else None,
-                                            previous=previous_answer(history) if follow_up else None)
-        refuse = self.policy.should_refuse(retrieval, snap.lexical, english, snap.corpus_text)
-        answer = compose_answer(q, retrieval, refuse, self.settings.top_k, english)
-        answer.notices = notices + answer.notices + retrieval.notices
-        answer.degraded = not retrieval.dense_available
-        if retrieval.reference and retrieval.reference.message:
-            answer.notices.append(retrieval.reference.message)
-        answer.latency_ms = (time.perf_counter() - started) * 1000
-        return answer
+        params = params or snap.retriever.params
+        if not q or not has_meaning(q):
+            empty = Answer(question, EMPTY_QUESTION if not q else NO_TEXT_QUESTION, True, [], notices=notices)
+            query = self._analyse(snap, q, q)
+            return Explanation(query, Retrieval(query, []), [], [], None, _timed(empty, started))
+        lean = leaning(q, history, snap.retriever.lexicon)
+        explained = self._run(snap, q, q, history, params, keep) if lean != "yes" else None
+        if lean == "yes" or (lean == "maybe" and not (explained.judgement and explained.judgement.answerable)):
+            explained = self._run(snap, contextual_text(q, history), q, history, params, keep)
+        answer = explained.answer
+        answer.notices = notices + answer.notices + explained.retrieval.notices
+        answer.degraded = not explained.retrieval.dense_available
+        if explained.retrieval.reference and explained.retrieval.reference.message:
+            answer.notices.append(explained.retrieval.reference.message)
+        _timed(answer, started)
+        return explained
+
+    def _analyse(self, snap: Snapshot, text: str, own: str) -> Query:
+        return analyse(text, snap.lexical.tokenizer, snap.retriever.lexicon, snap.corpus, own=own)
+
+    def _run(self, snap: Snapshot, text: str, own: str, history: list[dict] | None, params: Params,
+             keep: int) -> Explanation:
+        query = self._analyse(snap, text, own)
+        retriever = snap.retriever
+        previous = previous_answer(history) if text != own else None
+        retrieval = retriever.retrieve(query, top_k=max(keep, self.settings.top_k), previous=previous, params=params)
+        lookup = bool(retrieval.reference and retrieval.reference.clauses)
+        candidates, sentences = weigh(retrieval, retriever, params)
+        judgement = None if lookup else judge(query, candidates, sentences, retrieval.dense_top, retriever,
+                                              snap.corpus, params)
+        hits = [Hit(snap.catalog.by_id[c.clause_id], c.score, c.found_by, c.window) for c in candidates]
+        answer = compose_answer(query, hits, sentences, judgement, lookup, self.settings.top_k, params)
+        if judgement is not None and judgement.answerable and (gap := _partly(query, judgement)):
+            answer.notices.append(gap)
+        return Explanation(query, retrieval, candidates, sentences, judgement, answer)
 
     def search(self, query: str, filters: SearchFilters, top_k: int) -> list[Hit]:
+        """References and clauses holding every word first, then clauses found by meaning; each group
+        in score order (one score, the ranking's), ``top_k`` at most."""
         q = query.strip()
         if not q:
             return []
         snap = self.snapshot()
-        hits: list[Hit] = []
-        for ref in parse_references(q)[:1]:
-            hits += [Hit(c, 2.0, ("reference",)) for c in resolve(ref, snap.catalog).clauses]
-        hits += _keyword_hits(snap, q)
-        hits += snap.retriever.retrieve(q, top_k=top_k).hits
-        out, seen = [], set()
-        for h in hits:
-            if h.clause.id in seen or not _passes(h.clause, filters):
+        retrieval = snap.retriever.retrieve(self._analyse(snap, q, q), top_k=10_000)   # every candidate
+        words = [fold_width(w).lower() for w in q.split() if w and len(w) <= 30]
+        exact, by_meaning = [], []
+        for h in snap.retriever.hits(retrieval, len(retrieval.candidates)):
+            if not _passes(h.clause, filters):
                 continue
-            seen.add(h.clause.id)
-            out.append(h)
-        return out[:max(top_k, sum(1 for h in out if "keyword" in h.retrievers or "reference" in h.retrievers))]
+            if words and all(w in snap.retriever.clause_text(h.clause.id) for w in words):
+                exact.append(Hit(h.clause, h.score, (*h.retrievers, "keyword"), h.window))
+            elif "reference" in h.retrievers:
+                exact.append(h)
+            else:
+                by_meaning.append(h)
+        return (sorted(exact, key=lambda h: -h.score) + by_meaning)[:top_k]
 
     def lookup(self, ref: str, snapshot: Snapshot | None = None) -> Lookup:
         refs = parse_references(ref)
         if not refs:
             return Lookup([], f"「{ref}」不是条款引用。可用的写法如：第7条、专栏5、第二章第三节、中小企业促进法第十条。")
-        res = resolve(refs[0], (snapshot or self.snapshot()).catalog)
+        snap = snapshot or self.snapshot()
+        res = resolve(refs[0], snap.catalog, snap.retriever.lexicon)
         return Lookup(res.clauses, res.message, True)
 
     def clause(self, ref: str) -> Clause | None:
@@ -124,17 +173,18 @@ class Answerer:
                              d.source.rsplit("/", 1)[-1], d.ingested_at) for d in self.snapshot().catalog.documents]
 
 
-def _keyword_hits(snap: Snapshot, query: str) -> list[Hit]:
-    """Every clause that contains all the words, most mentions first (what officials search for)."""
-    words = [fold_width(w) for w in query.split() if w]
-    if not words or any(len(w) > 30 for w in words):
-        return []
-    found = []
-    for c in snap.catalog.clauses:
-        text = fold_width(f"{c.title}\n{c.text}")
-        if all(w in text for w in words):
-            found.append(Hit(c, float(sum(text.count(w) for w in words)), ("keyword",)))
-    return sorted(found, key=lambda h: -h.score)
+def _timed(answer: Answer, started: float) -> Answer:
+    answer.latency_ms = (time.perf_counter() - started) * 1000
+    return answer
+
+
+def _partly(query: Query, judgement: Judgement) -> str | None:
+    """An answered question whose focus no document holds at all: say which part is not covered."""
+    absent = [t for t in query.content_terms() if t.focus and not t.in_corpus]
+    if not absent or not judgement.missing:
+        return None
+    gap = gap_notice(Judgement(True, judgement.probability, {}, judgement.missing[:1], None), query.english)
+    return f"{gap}{' Below is what they do say.' if query.english else '以下是文件中相关的规定。'}"
 
 
 def _passes(clause: Clause, filters: SearchFilters) -> bool:

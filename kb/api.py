@@ -4,6 +4,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
+
 from ingest.model import Clause
 from kb.answering import Answerer
 from kb.build import IngestReport
@@ -61,13 +63,23 @@ class KnowledgeBase:
         """Delete this model's collections of other chunking versions (once this version is published)."""
         return self._serving.writer.gc(dry_run=dry_run)
 
-    def answer(self, question: str, history: list[dict] | None = None) -> Answer:
-        """Answer a question (history: earlier ``{"role", "content"}`` messages, oldest first)."""
-        return self._answerer.answer(question, history)
+    def answer(self, question: str, history: list[dict] | None = None, *, mode: str | None = None) -> Answer:
+        """Answer a question (history: earlier ``{"role", "content"}`` messages, oldest first).
+
+        ``mode="extractive"`` skips a configured LLM (the /v1 endpoint offers both as models).
+        """
+        return self._answerer.answer(question, history, mode)
 
     def answer_stream(self, question: str, history: list[dict] | None = None) -> Iterator[StreamEvent]:
         """Like ``answer`` but yields ("delta", text) pieces first and ("answer", Answer) last."""
         return self._answerer.answer_stream(question, history)
+
+    def explain(self, question: str, history: list[dict] | None = None, *, params=None, keep: int = 20):
+        """The extractive answer with every stage's record (``kb.answering.Explanation``): the analysed
+        question, the ranked candidates and their features, the weighed sentences, the answerability
+        judgement. ``params`` (a ``kb.params.Params``) overrides the fitted ones: what ``python -m
+        eval.fit`` learns from."""
+        return self._answerer.explain(question, history, params=params, keep=keep)
 
     def search(self, query: str, filters: SearchFilters | None = None, top_k: int = 20) -> list[Hit]:
         """References resolve first, then clauses containing the words, then hybrid retrieval."""
@@ -86,6 +98,15 @@ class KnowledgeBase:
 
     def documents(self) -> list[DocumentInfo]:
         return self._answerer.documents()
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors for ``texts`` embedded the way questions are (one row per text), so that the
+        cosine of two rows says how alike two questions are; the admin view groups wordings by it."""
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vectors = np.asarray(self.embedder.embed_queries(list(texts)), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1.0, norms)
 
     @property
     def embed_model(self) -> str:

@@ -1,79 +1,50 @@
-"""The extractive answer: the few sentences of the top clauses that answer the question, each
-followed by its citation marker, numbers verbatim from the source — or the fixed refusal.
+"""The extractive answer: the sentences that hold what is asked, best first, each verbatim with its
+[n] marker — or a refusal that says what the documents do not hold.
+
+- A factoid answer quotes at most two sentences, about ``quote_chars`` characters; a list question
+  quotes its list (up to ``list_quote_chars``); a question in several parts takes the best sentence
+  of each of the clauses it needs.
+- A lookup by reference (「第7条」) begins with the clause's label and title, then quotes it from the top.
+- Citations are the ranked clauses in score order; marker n points at the n-th.
 """
 from __future__ import annotations
 
-import re
-
+from ingest.citation import division_path
+from ingest.model import Clause
+from ingest.numerals import int_to_cn_numeral
+from kb.answerability import Judgement, gap_notice
+from kb.evidence import Sentence, clause_sentences
 from kb.model import REFUSAL, REFUSAL_EN, Answer, Citation, Hit
-from kb.retrieve import Retrieval
+from kb.params import Params
+from kb.query import Query
 from kb.text import split_sentences
 
-_QUANTITY = re.compile(r"多少|几|比例|比重|占比|目标|达到|增长|数量|金额|期限|天|时间|多久|多长|百分|%|％|"
-                       r"how many|how much|how long|percent|target|number|deadline|days", re.IGNORECASE)
-_DIGIT = re.compile(r"\d|[一二三四五六七八九十百千万]+(个|家|天|日|年|条|项|户|亿|万)")
 QUOTED_IN_CHINESE = "The answer quotes the Chinese source text; see the cited clauses."
-MAX_SENTENCES = 3
-MIN_SENTENCE_CHARS = 8
-# 「…分别…」「…？…？」: the answer needs several clauses, so more of the ranking is quoted.
-_MULTI_PART = re.compile(r"分别|各自|各是|各有|各讲|两者|两条|哪两|又是|又有|[？?].+[？?]|both|respectively",
-                         re.IGNORECASE)
-MULTI_RATIO = 0.6
+REFUSAL_NEAREST = "以下条款可能相关，仅供参考。"
+REFUSAL_NEAREST_EN = "The clauses below may be related; they do not answer the question."
 REFERENCE_QUOTE_CHARS = 600
-SECONDARY_RATIO = 0.8   # a second clause is cited when its score is this close to the best
+MULTI_PART_CLAUSES = 3
+LIST_SENTENCES = 8    # a list is often one measure per sentence (「在以色列建设…；在日本建设…」)
 
 
-def _sentence_score(sentence: str, tokens: list[str], wants_number: bool, window: str | None) -> float:
-    score = sum(len(t) for t in set(tokens) if t in sentence)
-    if wants_number and _DIGIT.search(sentence):
-        score += 2.0
-    if window and sentence in window:
-        score += 1.5
-    return score
-
-
-def answer_sentences(text: str) -> list[tuple[str, int]]:
-    """Candidate sentences of a clause with their line number. A bare lead-in (「南村镇。」) says
-    nothing alone, so it is joined to the sentence after it on the same line (still a verbatim span)."""
-    out: list[tuple[str, int]] = []
-    for line_no, line in enumerate(text.splitlines()):
-        carry = ""
-        for sentence in split_sentences(line):
-            if len(sentence) < MIN_SENTENCE_CHARS:
-                carry += sentence
-                continue
-            out.append((carry + sentence, line_no))
-            carry = ""
-    return out
-
-
-def join_sentences(chosen: list[tuple[str, int]]) -> str:
-    """Sentences of one line run on; a new line of the clause (款, table row) starts a new line."""
-    out = ""
-    for i, (sentence, line_no) in enumerate(chosen):
-        if i and line_no != chosen[i - 1][1]:
-            out += "\n"
-        out += sentence
-    return out
-
-
-def pick_sentences(text: str, tokens: list[str], question: str, window: str | None,
-                   limit: int = MAX_SENTENCES) -> list[tuple[str, int]]:
-    """The best sentences of one clause (with their line numbers), in reading order."""
-    sentences = answer_sentences(text)
-    if not sentences:
-        return [(s, 0) for s in split_sentences(text)[:1]]
-    wants_number = bool(_QUANTITY.search(question))
-    scored = [(_sentence_score(s, tokens, wants_number, window), i) for i, (s, _) in enumerate(sentences)]
-    best = sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], x[1]))[:limit]
-    if not best:  # nothing overlaps: the clause's opening says what it is about
-        best = [(0.0, 0)]
-    return [sentences[i] for _, i in sorted(best, key=lambda x: x[1])]
+def short_label(clause: Clause) -> str:
+    """What a lookup answer opens with: 第7条「完善融资机制」, 专栏5「…」, 第十条, 前言 (each a part of
+    the clause's full citation label)."""
+    if clause.kind == "item":
+        return f"第{clause.item}条「{clause.title}」"
+    if clause.kind == "box":
+        return f"专栏{clause.box}「{clause.title}」"
+    if clause.kind == "article":
+        return f"第{int_to_cn_numeral(clause.article)}条"
+    if clause.kind == "preface":
+        return clause.title
+    head = division_path(clause.chapter, clause.section)
+    return f"{head}「{clause.title}」" if clause.title else head
 
 
 def quote_clause(text: str, title: str, limit: int = REFERENCE_QUOTE_CHARS) -> list[str]:
     """The clause from the top, up to ``limit`` characters, without the bare title sentence.
-    Paragraph (款) and table-row breaks are kept: each returned piece ends its line with "\n"."""
+    Paragraph (款) and table-row breaks are kept: each returned piece ends its line with "\\n"."""
     pieces, length = [], 0
     for line in text.splitlines():
         sentences = split_sentences(line)
@@ -94,43 +65,81 @@ def _end_line(pieces: list[str]) -> list[str]:
     return pieces
 
 
-def citations_for(hits: list[Hit], cited: list[Hit], top_k: int) -> list[Citation]:
-    """Cited clauses first (markers 1..n), then the rest of the ranking, at least ``top_k`` in all."""
-    order = cited + [h for h in hits if h not in cited]
-    return [Citation(marker=i + 1, clause=h.clause, score=h.score) for i, h in enumerate(order[:max(top_k, len(cited))])]
+def citations(hits: list[Hit], supporting: dict[str, tuple[str, ...]], top_k: int) -> list[Citation]:
+    """The ranked clauses in score order (at least every quoted one), marker n for the n-th."""
+    quoted = [i for i, h in enumerate(hits) if h.clause.id in supporting]
+    n = max(top_k, (max(quoted) + 1) if quoted else 0)
+    return [Citation(i + 1, h.clause, h.score, supporting.get(h.clause.id, ())) for i, h in enumerate(hits[:n])]
 
 
-def compose_answer(question: str, retrieval: Retrieval, refused: bool, top_k: int, english: bool) -> Answer:
-    hits = retrieval.hits
-    if refused or not hits:
-        text = REFUSAL_EN if english else REFUSAL
-        return Answer(question, text, True, citations_for(hits, [], top_k))
-    if retrieval.reference and retrieval.reference.clauses:
-        # A clause looked up by reference is what the user wants to read: quote it, from the top.
-        clause = hits[0].clause
-        quoted = quote_clause(clause.text, clause.title)
-        supporting = tuple(p.strip() for p in quoted)
-        citations = [Citation(c.marker, c.clause, c.score, supporting if c.clause.id == clause.id else ())
-                     for c in citations_for(hits, [hits[0]], top_k)]
-        return Answer(question, "".join(quoted).rstrip("\n") + "[1]", False, citations)
-    best = hits[0].score
-    terms = retrieval.answer_terms
-    if _MULTI_PART.search(question):
-        cited = [hits[0]] + [h for h in hits[1:3] if h.score >= best * MULTI_RATIO]
-        limits = [2] * len(cited)
-    else:
-        cited = [hits[0]] + [h for h in hits[1:3] if h.score >= best * SECONDARY_RATIO and _shares_tokens(h, terms)]
-        limits = [MAX_SENTENCES if len(cited) == 1 else 2] + [1] * (len(cited) - 1)
+def refusal(query: Query, hits: list[Hit], judgement: Judgement | None, top_k: int) -> Answer:
+    gap = gap_notice(judgement, query.english) if judgement else None
+    base = REFUSAL_EN if query.english else REFUSAL
+    nearest = REFUSAL_NEAREST_EN if query.english else REFUSAL_NEAREST
+    text = f"{gap}{base}" if gap else base
+    if hits:
+        text = f"{text}{' ' if query.english else ''}{nearest}"
+    return Answer(query.own, text, True, citations(hits, {}, top_k))
+
+
+def lookup_answer(query: Query, hits: list[Hit], top_k: int) -> Answer:
+    """A clause looked up by reference is what the user wants to read: its label, then the clause."""
+    clause = hits[0].clause
+    quoted = quote_clause(clause.text, clause.title)
+    text = f"{short_label(clause)}：" + "".join(quoted).rstrip("\n") + "[1]"
+    return Answer(query.own, text, False, citations(hits, {clause.id: tuple(p.strip() for p in quoted)}, top_k))
+
+
+def choose_sentences(query: Query, hits: list[Hit], sentences: list[Sentence], params: Params) -> list[Sentence]:
+    """The sentences to quote, best first (see the module docstring for the limits)."""
+    if not sentences:
+        return []
+    rank = {h.clause.id: i for i, h in enumerate(hits)}
+    pool = [s for s in sentences if s.clause_id in rank]
+    if not pool:
+        return []
+    if query.multi_part:
+        chosen, seen = [], set()
+        for s in pool:
+            if s.clause_id not in seen and rank[s.clause_id] < MULTI_PART_CLAUSES \
+                    and s.probability >= params.second_sentence * pool[0].probability:
+                chosen.append(s)
+                seen.add(s.clause_id)
+        return chosen or pool[:1]
+    first = pool[0]
+    chosen, length = [first], len(first.text)
+    budget = params.list_quote_chars if query.wants_list else params.quote_chars
+    most = LIST_SENTENCES if query.wants_list else 2
+    for s in pool[1:]:
+        if len(chosen) >= most or s.probability < params.second_sentence * first.probability:
+            break
+        if length + len(s.text) <= budget:
+            chosen.append(s)
+            length += len(s.text)
+    return chosen
+
+
+def quote(chosen: list[Sentence], hits: list[Hit]) -> tuple[str, dict[str, tuple[str, ...]]]:
+    """The answer text (each sentence with its clause's marker) and the sentences quoted per clause."""
+    marker = {h.clause.id: i + 1 for i, h in enumerate(hits)}
     parts, supporting = [], {}
-    for n, (hit, limit) in enumerate(zip(cited, limits), start=1):
-        chosen = pick_sentences(hit.clause.text, terms, retrieval.query, hit.window, limit)
-        supporting[hit.clause.id] = tuple(sentence for sentence, _ in chosen)
-        parts.append(join_sentences(chosen) + f"[{n}]")
-    citations = [Citation(c.marker, c.clause, c.score, supporting.get(c.clause.id, ()))
-                 for c in citations_for(hits, cited, top_k)]
-    notices = [QUOTED_IN_CHINESE] if english else []
-    return Answer(question, "\n".join(parts), False, citations, notices=notices)
+    for s in chosen:
+        parts.append(f"{s.text}[{marker[s.clause_id]}]")
+        supporting[s.clause_id] = supporting.get(s.clause_id, ()) + (s.text,)
+    return "\n".join(parts), supporting
 
 
-def _shares_tokens(hit: Hit, tokens: list[str]) -> bool:
-    return sum(1 for t in set(tokens) if t in hit.clause.text) >= 2
+def compose_answer(query: Query, hits: list[Hit], sentences: list[Sentence], judgement: Judgement | None,
+                   is_lookup: bool, top_k: int, params: Params) -> Answer:
+    if is_lookup and hits:
+        return lookup_answer(query, hits, top_k)
+    if not hits or (judgement is not None and not judgement.answerable):
+        return refusal(query, hits, judgement, top_k)
+    chosen = choose_sentences(query, hits, sentences, params)
+    if not chosen:   # a clause without sentence evidence (no sentences weighed): its opening
+        clause = hits[0].clause
+        first = clause_sentences(clause.text)[:1] or [(clause.text, 0)]
+        chosen = [Sentence(clause.id, first[0][0], first[0][1], 0, {}, 0.0)]
+    text, supporting = quote(chosen, hits)
+    notices = [QUOTED_IN_CHINESE] if query.english else []
+    return Answer(query.own, text, False, citations(hits, supporting, top_k), notices=notices)

@@ -1,21 +1,32 @@
 """Follow-up questions: 「那小微企业呢？」 after a question about procurement means
-「政府采购 … 小微企业」. An elliptical question borrows the previous user turn's words."""
+「政府采购 … 小微企业」. An elliptical question borrows the previous user turn's words.
+
+Whether a question leans on the conversation is decided by its words when they say so
+(「那…呢」「其中」, kb/lexicon/questions.toml) and otherwise, for a short question, by evidence:
+「专栏5」 or 「破产怎么办」 after a talk about loans is a new topic when it finds its answer alone.
+"""
 from __future__ import annotations
 
 import re
 
+from kb.lexicon import Lexicon
 from kb.references import parse_references
 
-_ELLIPSIS = re.compile(r"^(那|那么|还有|另外|其他|其它|再|这个|这些|它|他们|what about|and |how about)|呢[？?]?$|"
-                       r"(这个|这些|这项|该项|上述|上面|刚才|它的|其中)", re.IGNORECASE)
-SHORT_QUESTION = 12
+SHORT_QUESTION = 12   # characters: a question this short may lean on the one before
 
 
-def is_follow_up(question: str) -> bool:
-    """Elliptical (「那…呢？」) or very short — unless it names a clause itself (「那第8条呢？」)."""
-    if parse_references(question):
-        return False
-    return bool(_ELLIPSIS.search(question.strip())) or len(question.strip()) <= SHORT_QUESTION
+def user_turns(history: list[dict] | None) -> list[str]:
+    return [m["content"] for m in history or []
+            if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), str)]
+
+
+def leaning(question: str, history: list[dict] | None, lexicon: Lexicon) -> str:
+    """"yes" (its words lean on the conversation), "maybe" (short: decide by evidence) or "no"."""
+    if not user_turns(history) or parse_references(question):
+        return "no"
+    if lexicon.is_elliptical(question):
+        return "yes"
+    return "maybe" if len(question.strip()) <= SHORT_QUESTION else "no"
 
 
 def previous_answer(history: list[dict] | None) -> str:
@@ -27,12 +38,7 @@ def previous_answer(history: list[dict] | None) -> str:
     return ""
 
 
-def contextual_query(question: str, history: list[dict] | None) -> str:
-    """The text to retrieve with: the question, preceded by the last user turn when it leans on it."""
-    if not history or not is_follow_up(question):
-        return question
-    previous = [m.get("content", "") for m in history
-                if isinstance(m, dict) and m.get("role") == "user" and isinstance(m.get("content"), str)]
-    if not previous:
-        return question
-    return f"{previous[-1].strip()} {question}"
+def contextual_text(question: str, history: list[dict] | None) -> str:
+    """The text to retrieve with: the question, preceded by the last user turn."""
+    previous = user_turns(history)
+    return f"{previous[-1].strip()} {question}" if previous else question

@@ -2,6 +2,7 @@
 reference, search and document calls return (``Lookup``, ``SearchFilters``, ``DocumentInfo``)."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -51,10 +52,12 @@ class Answer:
     verified: bool = True          # every sentence checked against its cited clause
     notices: list[str] = field(default_factory=list)  # shown to the user: question cut, LLM fell back…
     degraded: bool = False         # the vector store was unreachable: found by keywords (BM25) alone
+    # Random and unique across processes and machines: feedback (POST /api/feedback) names the answer by it.
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def to_json(self) -> dict:
         return {
-            "question": self.question, "answer": self.text, "refused": self.refused,
+            "id": self.id, "question": self.question, "answer": self.text, "refused": self.refused,
             "citations": [c.to_json() for c in self.citations],
             "latency_ms": round(self.latency_ms, 2), "mode": self.mode, "verified": self.verified,
             "notices": list(self.notices), "degraded": self.degraded,

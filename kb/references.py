@@ -13,6 +13,7 @@ from ingest.citation import division_path
 from ingest.model import Clause
 from ingest.numerals import CN_NUMERAL_CHARS, cn_numeral_to_int, int_to_cn_numeral
 from kb.catalog import Catalog, DocRecord
+from kb.lexicon import Lexicon, load_lexicon
 
 _N = rf"[{CN_NUMERAL_CHARS}0-9０-９]+"
 _STRUCT = re.compile(
@@ -22,11 +23,6 @@ _STRUCT = re.compile(
     rf"|\b(?:item|clause)\s*(?:no\.?\s*)?(?P<en_item>\d+)"
     rf"|\barticle\s*(?P<en_art>\d+)"
     rf"|\bbox\s*(?P<en_box>\d+)", re.IGNORECASE)
-_PLAN_WORDS = re.compile(r"规划|十四五|the plan|five-year plan", re.IGNORECASE)
-# English words people use for the documents, turned into the Chinese words of their titles.
-_ENGLISH_TITLE_WORDS = {r"qingdao": "青岛市", r"shandong": "山东省", r"sme promotion|promotion of (small|smes)": "中小企业促进法",
-                        r"business environment": "优化营商环境条例", r"payment": "保障中小企业款项支付条例",
-                        r"private economy": "民营经济发展促进条例"}
 
 
 @dataclass(frozen=True)
@@ -66,13 +62,14 @@ def _common_run(a: str, b: str) -> int:
     return best
 
 
-def named_document(hint: str, documents: list[DocRecord]) -> DocRecord | None:
-    """The document a phrase names: the longest shared run with a title (≥ 4 characters), then most shared characters."""
-    low = hint.lower()
-    translated = "".join(zh for en, zh in _ENGLISH_TITLE_WORDS.items() if re.search(en, low))
-    if translated and re.search(r"\blaw\b|regul|ordinance|rules", low):
+def named_document(hint: str, documents: list[DocRecord], lexicon: Lexicon | None = None) -> DocRecord | None:
+    """The document a phrase names: the longest shared run with a title (≥ 4 characters), then most
+    shared characters; English names through the aliases of kb/lexicon/documents.toml."""
+    lexicon = lexicon or load_lexicon()
+    translated = "".join(zh for cues, zh in lexicon.aliases if cues.search(hint))
+    if translated and lexicon.law_words.search(hint):
         hint = translated
-    elif _PLAN_WORDS.search(hint):
+    elif lexicon.plan_words.search(hint):
         plans = [d for d in documents if d.kind == "plan"]
         if plans:
             return plans[0]
@@ -90,8 +87,8 @@ class Resolution:
     message: str | None
 
 
-def resolve(ref: Reference, catalog: Catalog) -> Resolution:
-    doc = named_document(ref.doc_hint, catalog.documents)
+def resolve(ref: Reference, catalog: Catalog, lexicon: Lexicon | None = None) -> Resolution:
+    doc = named_document(ref.doc_hint, catalog.documents, lexicon)
     plans = catalog.plan_documents()
     if ref.box is not None:
         target = doc if doc and doc.kind == "plan" else (plans[0] if plans else None)

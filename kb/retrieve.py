@@ -1,175 +1,176 @@
-"""Hybrid retrieval: reference lookup, dense (Chroma) and lexical (BM25), fused into ranked Hits.
+"""Hybrid retrieval: reference lookup, dense (Chroma) and lexical (BM25), ranked on one score scale.
 
-Fusion is a weighted sum of per-query normalised scores; the weights and the document
-prior were chosen on the dev split of eval/gold.jsonl (see the note in ``FusionWeights``).
+Every clause any retriever found is a candidate with the features of ``kb.params.RANKING_FEATURES``;
+its score is their weighted sum, with the weights ``python -m eval.fit`` learned on the dev split
+(pairwise logistic regression over the gold targets). A clause the question cites by reference
+carries the ``reference`` feature, so it leads on the same scale rather than on a fixed constant.
 """
 from __future__ import annotations
 
 import heapq
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.model import Clause
-from kb.answer_types import AnswerType, asked_types, has_value
 from kb.catalog import Catalog, DocRecord
 from kb.embeddings import Embedder
 from kb.lexical import LexicalIndex
+from kb.lexicon import Lexicon
 from kb.model import Hit
-from kb.query_terms import (
-    asks_about_document,
-    document_jurisdiction,
-    expand_for_lexical,
-    query_jurisdictions,
-)
+from kb.params import Params
+from kb.query import Query
 from kb.references import Resolution, named_document, parse_references, resolve
+from kb.text import fold_width
 from kb.vectors import VectorIndex, VectorStoreUnavailable
+
+QUERY_CACHE = 1024  # query embeddings kept (a repeated question costs no embedding)
 
 
 @dataclass(frozen=True)
-class FusionWeights:
-    """Chosen on the dev split (`python -m eval --split dev`, one weight at a time): dense and BM25
-    each miss what the other finds; a sum of normalised scores beats reciprocal-rank fusion
-    because it keeps score margins."""
+class Candidate:
+    """A clause found for a question, with the features its score is made of."""
 
-    dense: float = 1.0
-    lexical: float = 0.8
-    bigram: float = 0.8
-    named_doc_boost: float = 0.35     # the query names a document (「中小企业促进法」「规划」): prefer its clauses
-    jurisdiction_boost: float = 0.3   # the query says 青岛 / 省里 / 国家: prefer documents of that level
-    answer_type_boost: float = 0.5    # 「多久」「多少钱」: prefer clauses that hold a value of that kind
-    focus: float = 0.5                # a follow-up's own words (「那小微企业呢？」) against the whole conversation
-    continuity: float = 1.0           # a follow-up prefers the clause the previous answer was drawn from
-    # 专栏 list the projects and keywords of several items, so they match many questions loosely; the
-    # item is usually the answer. Dev: -0.15…-0.3 fix such cases, -0.5 starts to lose box questions.
-    box_prior: float = -0.2
-    # The 前言 introduces the plan (purpose, basis) and resembles every question about private firms;
-    # it answers questions about the document itself, which get ``opening_boost`` instead.
-    preface_prior: float = -0.3
-    opening_boost: float = 0.6        # 「编制依据」「立法目的」: the 前言 or a law's 第一条
-    dense_candidates: int = 60        # units fetched from Chroma
+    clause_id: str
+    features: dict[str, float]
+    score: float
+    found_by: tuple[str, ...]
+    window: str | None = None    # the unit text the dense search matched best
 
 
 @dataclass
 class Retrieval:
-    """Ranked hits plus the evidence the refusal decision and the answer composer need."""
+    """The ranked candidates and what later stages need to know about the search."""
 
-    hits: list[Hit]
-    query: str
-    dense_top: float = 0.0            # best cosine similarity of any unit
-    lexical_top: float = 0.0          # best raw BM25 score
-    query_tokens: list[str] = field(default_factory=list)   # the question's words the corpus uses
-    raw_tokens: list[str] = field(default_factory=list)     # all its content words
-    answer_terms: list[str] = field(default_factory=list)   # corpus words incl. official terms it implies
+    query: Query
+    candidates: list[Candidate]            # best first
+    dense_top: float = 0.0                 # best cosine similarity of any unit
     reference: Resolution | None = None
-    named_doc: DocRecord | None = None
-    topical: list[Clause] = field(default_factory=list)    # best clauses by topic alone (no answer-type prior)
     dense_available: bool = True
     notices: list[str] = field(default_factory=list)
 
 
 class HybridRetriever:
-    def __init__(self, catalog: Catalog, vectors: VectorIndex, lexical: LexicalIndex,
-                 embedder: Embedder, weights: FusionWeights = FusionWeights()):
+    def __init__(self, catalog: Catalog, vectors: VectorIndex, lexical: LexicalIndex, embedder: Embedder,
+                 lexicon: Lexicon, params: Params):
         self.catalog, self.vectors, self.lexical, self.embedder = catalog, vectors, lexical, embedder
-        self.weights = weights
-        self._jurisdiction = {d.title: document_jurisdiction(d.title, d.issuer) for d in catalog.documents}
+        self.lexicon, self.params = lexicon, params
+        self._jurisdiction = {d.title: lexicon.document_jurisdiction(d.title, d.issuer) for d in catalog.documents}
+        self._text = {c.id: fold_width(f"{c.title}\n{c.text}").lower() for c in catalog.clauses}
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def dense_scores(self, query: str) -> tuple[dict[str, float], dict[str, str]]:
-        """Best cosine similarity per clause over its units, and the best-matching window text."""
-        vec = self.embedder.embed_queries([query])[0]
+    def clause_text(self, clause_id: str) -> str:
+        """A clause's title and text as coverage is measured on (width-folded, lower-cased)."""
+        return self._text[clause_id]
+
+    def query_vector(self, text: str) -> np.ndarray:
+        vector = self._query_vectors.get(text)
+        if vector is None:
+            vector = self.embedder.embed_queries([text])[0]
+            self._query_vectors[text] = vector
+            if len(self._query_vectors) > QUERY_CACHE:
+                self._query_vectors.popitem(last=False)
+        return vector
+
+    def dense_scores(self, text: str, units: int) -> tuple[dict[str, float], dict[str, str]]:
+        """Best cosine similarity per clause over its units, and the best-matching unit's text."""
         best: dict[str, float] = {}
         window: dict[str, str] = {}
-        for _unit_id, clause_id, sim, text in self.vectors.query(vec, self.weights.dense_candidates):
+        for _unit_id, clause_id, sim, unit_text in self.vectors.query(self.query_vector(text), units):
             if clause_id in self.catalog.by_id and sim > best.get(clause_id, -1.0):
-                best[clause_id] = sim
-                window[clause_id] = text
+                best[clause_id], window[clause_id] = sim, unit_text
         return best, window
 
-    def retrieve(self, query: str, top_k: int = 20, restrict_doc: str | None = None,
-                 focus: str | None = None, previous: str | None = None) -> Retrieval:
-        """``focus``: the follow-up question alone, when ``query`` also carries the earlier turn;
-        ``previous``: the answer the follow-up follows."""
-        refs = parse_references(query)
-        resolution = resolve(refs[0], self.catalog) if refs else None
-        named = named_document(query, self.catalog.documents)
-
+    def retrieve(self, query: Query, top_k: int = 20, previous: str | None = None,
+                 params: Params | None = None) -> Retrieval:
+        """``previous``: the answer a follow-up follows (``query.text`` then also carries the earlier turn)."""
+        params = params or self.params
+        refs = parse_references(query.own)
+        resolution = resolve(refs[0], self.catalog, self.lexicon) if refs else None
+        named = named_document(query.own, self.catalog.documents, self.lexicon)
         notices: list[str] = []
         try:
-            dense, windows = self.dense_scores(query)
+            dense, windows = self.dense_scores(query.text, params.dense_candidates)
         except VectorStoreUnavailable as err:  # degrade to BM25 rather than fail the user
             dense, windows = {}, {}
             notices.append(f"向量数据库暂不可用，本次仅按关键词检索。{err}")
-        expanded = expand_for_lexical(query)
-        lexical, bigram = self.lexical.scores(expanded), self.lexical.bigram_scores(expanded)
-        types = asked_types(query)
-        about_doc = asks_about_document(query)
-        fused = self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), types, about_doc)
-        topical = fused if not types else self._fuse(dense, lexical, bigram, named, query_jurisdictions(query), [],
-                                                     about_doc)
-        for text, weight in ((focus, self.weights.focus), (previous, self.weights.continuity)):
-            if not text or not weight:
-                continue
-            for cid, value in _normalise(self.lexical.bigram_scores(text)).items():
-                if cid in fused:
-                    fused[cid] += weight * value
+        signals = {"dense": _min_max(dense), "lexical": _by_best(self.lexical.scores(query.lexical_text)),
+                   "bigram": _by_best(self.lexical.bigram_scores(query.lexical_text))}
+        follow_up = query.text != query.own
+        if follow_up:
+            signals["focus"] = _by_best(self.lexical.bigram_scores(query.own))
+            if previous:
+                signals["continuity"] = _by_best(self.lexical.bigram_scores(previous))
+        references = {c.id: 1.0 / (1 + rank) for rank, c in enumerate(resolution.clauses)} if resolution else {}
+        pool = set(dense) | set(signals["lexical"]) | set(signals["bigram"]) | set(references)
+        candidates = []
+        for cid in pool:
+            features = self.features(cid, query, signals, named, references)
+            found_by = tuple(name for name in ("reference", "dense", "lexical", "bigram")
+                             if cid in (references if name == "reference" else signals[name]))
+            candidates.append(Candidate(cid, features, params.ranking_score(features), found_by, windows.get(cid)))
+        ranked = heapq.nsmallest(max(top_k, params.evidence_clauses), candidates, key=lambda c: (-c.score, c.clause_id))
+        return Retrieval(query=query, candidates=ranked, dense_top=max(dense.values(), default=0.0),
+                         reference=resolution, dense_available=not notices, notices=notices)
 
-        ranked: list[Hit] = []
-        seen: set[str] = set()
-        if resolution:
-            for rank, clause in enumerate(resolution.clauses):
-                ranked.append(Hit(clause, 2.0 - rank * 0.01, ("reference",)))
-                seen.add(clause.id)
-        for cid, score in sorted(fused.items(), key=lambda kv: (-kv[1], kv[0])):  # ties: stable by id
-            if len(ranked) >= top_k:
-                break
-            if cid in seen:
-                continue
-            clause = self.catalog.by_id[cid]
-            if restrict_doc and clause.doc_title != restrict_doc:
-                continue
-            found_by = tuple(name for name, table in (("dense", dense), ("lexical", lexical), ("bigram", bigram))
-                             if cid in table)
-            ranked.append(Hit(clause, score, found_by, windows.get(cid)))
-        return Retrieval(
-            hits=ranked[:top_k], query=query,
-            dense_top=max(dense.values(), default=0.0), lexical_top=max(lexical.values(), default=0.0),
-            query_tokens=self.lexical.query_tokens(query),
-            raw_tokens=self.lexical.tokenizer.tokenize(query),
-            answer_terms=self.lexical.query_tokens(expanded), reference=resolution, named_doc=named,
-            topical=[self.catalog.by_id[c] for c in heapq.nsmallest(5, topical, key=lambda c: (-topical[c], c))],
-            dense_available=not notices, notices=notices)
+    def features(self, cid: str, query: Query, signals: dict[str, dict[str, float]], named: DocRecord | None,
+                 references: dict[str, float]) -> dict[str, float]:
+        clause = self.catalog.by_id[cid]
+        opening = clause.kind == "preface" or clause.article == 1
+        return {
+            **{name: table.get(cid, 0.0) for name, table in signals.items()},
+            "coverage": coverage(query, self._text[cid]),
+            "named_doc": float(named is not None and clause.doc_title == named.title),
+            "jurisdiction": float(bool(query.jurisdictions)
+                                  and self._jurisdiction.get(clause.doc_title) in query.jurisdictions),
+            "box": float(clause.kind == "box"),
+            "preface": float(clause.kind == "preface" and not query.about_document),
+            "opening": float(query.about_document and opening),
+            "general": float(query.about_scope and clause.article is not None and clause.article <= 3),
+            "answer_type": float(bool(query.asked_types)
+                                 and all(t.held_by(clause.text) for t in query.asked_types)),
+            "reference": references.get(cid, 0.0),
+        }
 
-    def _fuse(self, dense: dict[str, float], lexical: dict[str, float], bigram: dict[str, float],
-              named: DocRecord | None, jurisdictions: set[str], types: list[AnswerType],
-              about_doc: bool = False) -> dict[str, float]:
-        w = self.weights
-        dn, ln, bn = _normalise(dense), _normalise(lexical), _normalise(bigram)
-        out: dict[str, float] = {}
-        for cid in set(dense) | set(lexical) | set(bigram):
-            score = w.dense * dn.get(cid, 0.0) + w.lexical * ln.get(cid, 0.0) + w.bigram * bn.get(cid, 0.0)
-            clause = self.catalog.by_id[cid]
-            if named is not None and clause.doc_title == named.title:
-                score += w.named_doc_boost
-            if jurisdictions and self._jurisdiction.get(clause.doc_title) in jurisdictions:
-                score += w.jurisdiction_boost
-            if clause.kind == "box":
-                score += w.box_prior
-            if about_doc and (clause.kind == "preface" or clause.article == 1):
-                score += w.opening_boost
-            elif clause.kind == "preface":
-                score += w.preface_prior
-            if types and all(has_value(clause.text, t) for t in types):
-                score += w.answer_type_boost
-            out[cid] = score
-        return out
+    def hits(self, retrieval: Retrieval, top_k: int) -> list[Hit]:
+        return [Hit(self.catalog.by_id[c.clause_id], c.score, c.found_by, c.window)
+                for c in retrieval.candidates[:top_k]]
 
 
-def _normalise(scores: dict[str, float]) -> dict[str, float]:
-    """Min–max over this query's candidates: 1 for the best, 0 for the weakest."""
+def term_coverage(term: str, text: str, query: Query) -> float:
+    """How much of one question word ``text`` holds: 1 when it occurs, or when an official term its
+    colloquial or English cue implies occurs (借钱 → 融资); else the share of its character pairs."""
+    if term in text:
+        return 1.0
+    for cue, implied in query.mapped.items():
+        if (term in cue or cue in term) and any(t in text for t in implied):
+            return 1.0
+    if len(term) >= 3 and "\u3400" <= term[0] <= "\u9fff":
+        pairs = [term[i:i + 2] for i in range(len(term) - 1)]
+        return sum(p in text for p in pairs) / len(pairs)
+    return 0.0
+
+
+def coverage(query: Query, text: str) -> float:
+    """Specificity-weighted share of the question's content words that ``text`` holds (1 with none)."""
+    terms = query.content_terms()
+    total = sum(t.specificity for t in terms)
+    if not total:
+        return 1.0
+    return sum(t.specificity * term_coverage(t.text, text, query) for t in terms) / total
+
+
+def _min_max(scores: dict[str, float]) -> dict[str, float]:
+    """1 for the best, 0 for the weakest; a lone or tied candidate gets 1 (it is the best)."""
     if not scores:
         return {}
-    values = np.fromiter(scores.values(), dtype=float)
-    lo, hi = float(values.min()), float(values.max())
-    span = hi - lo if hi > lo else 1.0
-    return {k: (v - lo) / span for k, v in scores.items()}
+    lo, hi = min(scores.values()), max(scores.values())
+    if hi <= lo:
+        return {k: 1.0 for k in scores}
+    return {k: (v - lo) / (hi - lo) for k, v in scores.items()}
+
+
+def _by_best(scores: dict[str, float]) -> dict[str, float]:
+    """Each score over the best one (BM25 is 0 for no match, so the weakest match keeps its share)."""
+    best = max(scores.values(), default=0.0)
+    return {k: v / best for k, v in scores.items()} if best > 0 else {}

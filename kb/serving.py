@@ -20,8 +20,11 @@ from kb.embed_cache import CachedEmbedder
 from kb.embeddings import load_embedder
 from kb.generation import CATALOG, LEXICAL, Manifest, read_manifest, stamp, verify
 from kb.lexical import LexicalIndex
+from kb.lexicon import load_lexicon
 from kb.locks import FolderLock, live
+from kb.params import load_params
 from kb.publish import SharedState
+from kb.query import CorpusStats
 from kb.retrieve import HybridRetriever
 from kb.settings import Settings
 from kb.source_set import FileHashes, SourceListing, inferred_sources, survey
@@ -55,9 +58,9 @@ class Snapshot:
     retriever: HybridRetriever
 
     @cached_property
-    def corpus_text(self) -> str:
-        """Every clause's text, one per line (the refusal policy asks whether a word occurs at all)."""
-        return "\n".join(c.text for c in self.catalog.clauses)
+    def corpus(self) -> CorpusStats:
+        """Which words occur in which clauses (what a question's words tell, and whether they occur at all)."""
+        return CorpusStats([f"{c.title}\n{c.text}" for c in self.catalog.clauses], self.lexical.doc_freq)
 
 
 class Serving:
@@ -120,7 +123,8 @@ class Serving:
                 time.sleep(0.2)
                 continue
             if stamp(folder) == before and lexical.clause_ids == [c.id for c in catalog.clauses]:
-                retriever = HybridRetriever(catalog, self.vectors, lexical, self.embedder)
+                retriever = HybridRetriever(catalog, self.vectors, lexical, self.embedder,
+                                            load_lexicon(self.settings.lexicon_dir), load_params(self.settings.params_file))
                 return Snapshot(manifest, before, catalog, lexical, retriever)
             time.sleep(0.2)
         raise KnowledgeBaseNotReady("知识库正在被另一个进程更新，请稍后再试。")

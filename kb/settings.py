@@ -35,11 +35,25 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, gt=0, description="Seconds before an LLM call is abandoned for the extractive answer.")
     llm_max_tokens: int = Field(512, ge=16, description="Longest LLM answer, in tokens.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
+    lexicon_dir: Path | None = Field(None, description="Folder of a deployment's own vocabulary files (same names as kb/lexicon/*.toml), added to the built-in ones.")
+    params_file: Path | None = Field(None, description="Fitted ranking, answer and refusal parameters; default kb/params.toml (written by python -m eval.fit).")
+    log_questions: bool = Field(True, description="Keep a question log (question, mode, refused, citations, latency, feedback; never an IP or user identity); 0 turns it off, and with it feedback.")
+    log_retention_days: int = Field(365, ge=1, description="Logged questions older than this many days are deleted (at start and hourly).")
+    log_buffer: int = Field(10_000, ge=100, description="Log rows held in memory while the analytics database is unreachable; they are written when it is back, and rows beyond this are counted as dropped.")
+    analytics_url: str | None = Field(None, description="Database of the question log: unset uses SQLite in the KB folder (analytics.sqlite, WAL mode, safe for several processes on one machine); postgresql://user:pass@host/db for app processes on several machines.")
+    admin_keys: str | None = Field(None, description="Comma-separated admin keys; set, the app shows the 管理 Admin tab and serves /api/admin/* to `Authorization: Bearer <key>`.")
+    api_keys: str | None = Field(None, description="Bearer keys for /v1, /mcp and /api: a comma-separated list, or @file with one key per line; unset leaves them open (or under KB_AUTH's login).")
+    rate_limit: str | None = Field(None, description="Requests allowed per key (or per client address without keys) on /v1, /mcp and /api, e.g. `60/min`, `5/s`, `1000/hour`; past it the answer is 429 with Retry-After.")
     writer_wait_seconds: float = Field(600.0, ge=0, description="How long a second `python -m kb ingest` of the same knowledge base waits for the first to finish before it refuses (one writer at a time).")
 
     @property
     def embed_cache_path(self) -> Path:
         return self.embed_cache or self.dir / "embeddings.sqlite"
+
+    @property
+    def analytics_database(self) -> str:
+        """The question log's database URL (SQLite in the KB folder unless ``analytics_url`` is set)."""
+        return self.analytics_url or f"sqlite:///{self.dir / 'analytics.sqlite'}"
 
     @property
     def source_limits(self) -> SourceLimits:

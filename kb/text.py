@@ -4,19 +4,39 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SENTENCE = re.compile(r"[^。！？!?；;\n]*(?:[。！？!?；;]+[”’」』）)]*|\n|$)")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+SENTENCE_STOPS = "。！？!?；;"
+_CLOSERS = "”’」』）)*"
+_ENUMERATOR = re.compile(r"\s*(?:\d{1,2}|[A-Za-z])")
+
+
+def sentence_spans(text: str, stops: str = SENTENCE_STOPS, marker: re.Pattern | None = None) -> list[str]:
+    """The one sentence splitter. Lossless: the pieces join back to ``text``, each line break a
+    piece of its own. A sentence ends at a run of ``stops`` (or a "." before a space, the end or a
+    Chinese character, except the "1." of a numbered list), with the closing quotes after it and,
+    when ``marker`` is given, the citation markers that follow it."""
+    end = re.compile(rf"(?:[{re.escape(stops)}]+|\.(?=\s|$|[\u3400-\u9fff]))[{re.escape(_CLOSERS)}]*"
+                     + (rf"(?:{marker.pattern})*" if marker else ""))
+    pieces: list[str] = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        pos = 0
+        for m in end.finditer(body):
+            if m.group(0).startswith(".") and _ENUMERATOR.fullmatch(body[pos:m.start()]):
+                continue   # the "1." of a numbered list, not a full stop
+            pieces.append(body[pos:m.end()])
+            pos = m.end()
+        if pos < len(body):
+            pieces.append(body[pos:])
+        if len(body) < len(line):
+            pieces.append(line[len(body):])
+    return pieces
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences in reading order, keeping their closing punctuation (。；！？ and a closing quote)."""
-    out = []
-    for m in _SENTENCE.finditer(text):
-        s = m.group(0).strip()
-        if s:
-            out.append(s)
-    return out
+    """Sentences in reading order, stripped, keeping their closing punctuation (。；！？ and a closing quote)."""
+    return [s for s in (p.strip() for p in sentence_spans(text)) if s]
 
 
 def fold_width(text: str) -> str:

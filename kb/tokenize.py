@@ -135,6 +135,11 @@ class Tokenizer:
                 out.append(tok)
         return out
 
+    def words(self, text: str) -> list[str]:
+        """Every word in reading order (jieba's accurate mode, lower-cased; stop words and
+        punctuation kept, spaces dropped): what a question is made of, for judging what it asks."""
+        return [w for w in (t.strip() for t in self._jieba.lcut(fold_width(text).lower())) if w]
+
     def save(self, path: Path) -> None:
         path.write_text("\n".join(self.dictionary or []) + "\n", encoding="utf-8")
 

@@ -75,3 +75,62 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A real PostgreSQL server on 127.0.0.1: CI's (``KB_TEST_POSTGRES_URL``, see .ci/run) or a throwaway
+    cluster started here from Debian's binaries."""
+    if os.environ.get("KB_TEST_POSTGRES_URL"):
+        yield os.environ["KB_TEST_POSTGRES_URL"]
+        return
+    from postgres_proc import PostgresServer, postgres_bindir
+
+    if postgres_bindir() is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install -y postgresql) and KB_TEST_POSTGRES_URL is unset")
+    with PostgresServer(tmp_path_factory.mktemp("postgres") / "data") as url:
+        yield url
+
+
+def fresh_postgres_database(server_url: str) -> str:
+    """A new, empty database on the server at ``server_url``; returns its URL (tests never share tables)."""
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    name = f"plankb_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+# -- skips ---------------------------------------------------------------------------------------
+# Outside CI a missing optional part (../shared, chromium, PostgreSQL, an extra) skips the tests
+# that need it, with the install command as the reason. In CI (CI=true, set by .ci/run) every part
+# is installed, so a skip means a part went missing: the run fails, naming it. A skip that can
+# happen even there says so with ``allowed_skip`` (the README lists them).
+ALLOWED_IN_CI = "[allowed in CI] "
+
+
+def allowed_skip(reason: str) -> None:
+    """Skip for a reason that is no sign of a missing part (e.g. a file system without chattr)."""
+    pytest.skip(ALLOWED_IN_CI + reason)
+
+
+_unexpected_skips: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if ALLOWED_IN_CI not in reason:
+            _unexpected_skips.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _unexpected_skips:
+        print("\nCI=true and these tests were skipped; every part they need should be installed here:\n  "
+              + "\n  ".join(_unexpected_skips))
+        session.exitstatus = 1

@@ -6,6 +6,8 @@ Importing this module skips the importing test module when chromium or playwrigh
 """
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "app" / "screenshots"   # linked from the README
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -32,3 +35,12 @@ def ask(page, question: str, timeout_ms: float = 5_000) -> float:
     box.press("Enter")
     sync_api.expect(finished).to_have_count(before + 1, timeout=timeout_ms)
     return time.perf_counter() - started
+
+
+def screenshot(page, name: str) -> None:
+    """Every run saves to tests/artifacts/; UPDATE_SCREENSHOTS=1 also refreshes the README's copies."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ARTIFACTS / f"{name}.png", SCREENSHOTS / f"{name}.png")

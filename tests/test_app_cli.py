@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from app.__main__ import settings_from_args
-from app.server import parse_auth
+from app.access import parse_auth
 
 pytestmark = pytest.mark.unit
 

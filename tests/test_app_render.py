@@ -12,6 +12,7 @@ from app.conversation import Conversation, Turn, new_turn
 from app.failures import banner_html, health_problem
 from app.markup import esc, find_spans, highlight, mark_citations, query_terms, snippet
 from app.search_view import chapter_choices, document_counts, search_results_html
+from app.source_list import SOURCES, answer_with_sources, strip_sources
 from app.toc_view import toc_html
 from ingest.model import Clause
 from kb.model import Answer, Citation, DocumentInfo, Hit
@@ -227,3 +228,23 @@ def test_answer_says_whether_it_is_quoted_or_llm_written():
     extractive = Answer("q", "企业开办压缩至一个环节、0.5个工作日。[1]", False, [Citation(1, clause, 1.0)])
     assert "原文摘录" in answer_html(extractive) and "大模型" not in answer_html(extractive)
     assert "大模型归纳" in answer_html(replace(extractive, mode="llm"))
+
+
+# -- answers as text, for /v1 and MCP ------------------------------------------------------------
+def test_a_text_answer_lists_its_cited_sources_and_comes_back_as_the_bare_answer():
+    cited, other = plan_item(7), plan_item(8, title="创新融资方式")
+    answer = Answer("q", "运用信贷风险补偿。[2]", False, [Citation(1, other, 0.5), Citation(2, cited, 0.9)],
+                    notices=["问题过长，已截断。"])
+    text = answer_with_sources(answer)
+    assert text.startswith("运用信贷风险补偿。[2]\n\n---\n")
+    assert text.index("> 提示 Notice：问题过长") < text.index(SOURCES) < text.index(f"- [2] {cited.label}") \
+        < text.index("相关条款") < text.index(f"- [1] {other.label}")
+    assert strip_sources(text) == answer.text
+    refused = Answer("火星", "抱歉，现有文件中没有找到与该问题直接相关的规定。", True, [Citation(1, cited, 0.1)])
+    assert "不构成回答" in answer_with_sources(refused) and strip_sources(answer_with_sources(refused)) == refused.text
+    assert answer_with_sources(Answer("q", "请输入您的问题", True, [])) == "请输入您的问题"
+
+
+def test_only_a_source_list_of_ours_is_taken_off_a_message():
+    for text in ("第一段\n\n---\n第二段", "答案\n\n---\n**重点**", "答案"):
+        assert strip_sources(text) == text

@@ -18,7 +18,6 @@ from kb import KnowledgeBase, Settings
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "app" / "screenshots"
 # A document an attacker might drop into source_docs/: markup in the file name and in the text.
 HOSTILE_NAME = "安全测试<img src=x onerror=alert(2)>.txt"
 HOSTILE_TEXT = """安全测试<img src=x onerror=alert(2)>办法
@@ -30,9 +29,11 @@ HOSTILE_TEXT = """安全测试<img src=x onerror=alert(2)>办法
 第二条 脚本测试<script>window.__xss=1</script>同样只显示为文字，${7*7} 也不应被计算。
 """
 QUESTION = "我想开个小公司，办执照要多久？"
-WARM_LIMIT_S = 1.0
+# The product target (≤ 1 s on an idle machine) is the figure this test prints; the bound only
+# catches an answer that never finishes, with room for a busy shared CI machine.
+WARM_LIMIT_S = 5.0
 
-from headless import ARTIFACTS, ask, sync_api  # noqa: E402  (skips this module without chromium)
+from headless import ask, screenshot, sync_api  # noqa: E402  (skips this module without chromium)
 
 expect = sync_api.expect
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -71,15 +72,6 @@ def planted_url(kb_settings, tmp_path_factory):
     (sources / HOSTILE_NAME).write_text(HOSTILE_TEXT, encoding="utf-8")
     with _serve(kb_settings("kb-planted", [sources])) as url:
         yield url
-
-
-def screenshot(page, name: str) -> None:
-    """Every run saves to tests/artifacts/; UPDATE_SCREENSHOTS=1 also refreshes the README's copies."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ARTIFACTS / f"{name}.png", SCREENSHOTS / f"{name}.png")
 
 
 def open_tab(page, name: str) -> None:

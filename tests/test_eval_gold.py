@@ -1,11 +1,21 @@
 """The gold set meets issue 5's rules, and every target and fact exists in the parsed documents."""
+import re
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 
-from eval.gold import GoldFormatError, load_gold, parse_gold_row, select_split
+from eval.gold import (
+    SPLITS,
+    GoldFormatError,
+    load_gold,
+    parse_gold_row,
+    select_split,
+    split_sha256,
+)
 from eval.validate import (
     LAW_TITLES,
+    absent_problems,
     count_problems,
     coverage_problems,
     schema_problems,
@@ -51,6 +61,22 @@ def test_counts_per_type_and_split():
     assert counts["dev"] > counts["test"] > 0
 
 
+def test_the_locked_test_split_is_unchanged():
+    """The test split was written before the code it judges and must not be edited while tuning:
+    its lines hash to the sha256 recorded in GOLD.md."""
+    recorded = re.search(r"test split sha256: `([0-9a-f]{64})`",
+                         (Path(__file__).parents[1] / "eval" / "GOLD.md").read_text(encoding="utf-8"))
+    assert recorded, "GOLD.md records no sha256 for the test split"
+    assert split_sha256("test") == recorded.group(1), \
+        "the locked test split was edited: restore it (git checkout eval/gold.jsonl) instead of tuning to it"
+
+
+@pytest.mark.skipif(not SHARED_RELATED.is_dir(), reason=LAWS_ABSENT)
+def test_what_near_miss_questions_ask_is_in_no_document():
+    problems = absent_problems(gold(), documents())
+    assert not problems, "\n".join(problems)
+
+
 def test_coverage_of_items_boxes_sections_and_laws():
     plan = next(d for d in documents() if d.kind == "plan")
     problems = coverage_problems(gold(), plan)
@@ -80,7 +106,7 @@ def test_every_law_is_loaded_under_its_short_title():
 
 
 def test_splits_partition_the_set():
-    assert len(select_split(list(gold()), "dev")) + len(select_split(list(gold()), "test")) == len(gold())
+    assert sum(len(select_split(list(gold()), s)) for s in SPLITS) == len(gold())
 
 
 # --- the validator on hand-made rows ----------------------------------------------------------
@@ -103,6 +129,7 @@ def row(**kw):
     (dict(type="multi"), "two or more targets"),
     (dict(type="followup"), "needs a history"),
     (dict(history=[{"role": "user", "content": "x"}]), "only follow-ups"),
+    (dict(absent=["起征点"]), "only unanswerable questions name what is absent"),
     (dict(type="followup", history=[{"role": "bot", "content": "x"}]), "history messages"),
 ])
 def test_schema_problems_are_named(bad, message):
@@ -113,6 +140,13 @@ def test_schema_problems_are_named(bad, message):
 def test_a_sound_row_has_no_schema_problem():
     assert schema_problems(row()) == []
     assert schema_problems(row(type="unanswerable", expect=[], facts=[])) == []
+
+
+def test_an_absent_term_that_a_document_holds_is_reported():
+    plan = [d for d in documents() if d.kind == "plan"]
+    rows = [row(id="q001", type="unanswerable", expect=[], facts=[], absent=["信易贷"]),
+            row(id="q002", type="unanswerable", expect=[], facts=[], absent=["起征点"])]
+    assert absent_problems(rows, plan) == ["q001: absent term '信易贷' occurs in the documents"]
 
 
 def test_missing_keys_raise():
@@ -133,8 +167,10 @@ def test_missing_targets_and_misplaced_facts_are_reported():
 
 def test_counts_below_the_minimums_are_reported():
     problems, counts = count_problems([row()])
-    assert any("need at least 180" in p for p in problems)
+    assert any("need at least 450" in p for p in problems)
     assert any("unanswerable" in p for p in problems)
+    assert any("near-miss" in p for p in problems)
+    assert any("the test split holds 0 questions" in p for p in problems)
     assert counts["factoid"] == 1
 
 

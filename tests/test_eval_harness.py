@@ -7,7 +7,7 @@ from eval.baselines import baseline_query, run_baseline
 from eval.baselines.bm25_clauses import BM25ClauseBaseline
 from eval.baselines.llamaindex_default import clause_openings
 from eval.compare import compare_runs, load_records, render_comparison
-from eval.gate import THRESHOLDS_PATH, check_gate, load_thresholds, target_gaps
+from eval.gate import check_gate, load_thresholds, target_gaps
 from eval.gold import parse_gold_row
 from eval.metrics import Case
 from eval.report import score_table, summarize, write_results
@@ -127,11 +127,12 @@ def _run(tmp_path, passing):
 def test_results_files_and_the_ratio_to_each_baseline(tmp_path):
     summary, paths = _run(tmp_path, passing=True)
     assert summary["ours"]["all"]["hit@1"] == 1.0 and summary["ratios"]["bm25"]["all"] == 1.0
+    assert summary["by_split"]["dev"]["hit@1"] == 1.0 and "test" not in summary["by_split"]
     record = json.loads(paths["jsonl"].read_text(encoding="utf-8"))
     assert record["passed"] is True and record["citations"][0]["hit"] is True
     assert record["baselines"]["bm25"]["rank"] == 1
     md = paths["md"].read_text(encoding="utf-8")
-    assert "## Our pipeline" in md and "ours ÷ BM25" in md and "### BM25" in md
+    assert "## By split" in md and "## Our pipeline" in md and "ours ÷ BM25" in md and "### BM25" in md
 
 
 def test_compare_names_newly_failing_questions(tmp_path):
@@ -145,31 +146,44 @@ def test_compare_names_newly_failing_questions(tmp_path):
     assert "Newly failing: 1" in render_comparison(changes, new)
 
 
-def test_thresholds_file_holds_the_issue_targets_and_floors():
-    rules = {r["metric"]: r for r in load_thresholds().values()}
-    assert rules["hit@1"]["target"] >= 0.95 and rules["hit@5"]["target"] >= 0.99
-    assert rules["refusal_accuracy"]["target"] >= 0.90 and rules["false_refusal_rate"]["target"] <= 0.02
-    assert rules["fact_recall"]["target"] >= 0.90 and rules["skipped"]["max"] == 0
-    # A metric that meets its target is gated at least at the target.
-    assert rules["fact_recall"]["min"] >= rules["fact_recall"]["target"]
-    assert rules["hit@5"]["min"] >= 0.99 and rules["false_refusal_rate"]["max"] <= 0.02
-    assert THRESHOLDS_PATH.name == "thresholds.toml"
+def test_every_gate_entry_names_a_metric_the_harness_measures():
+    """A misspelt metric or split in thresholds.toml would gate nothing; it must fail here instead."""
+    from eval.gold import SPLITS
+    from eval.metrics import ANSWER_METRICS, RETRIEVAL_METRICS
+
+    for name, rule in load_thresholds().items():
+        assert rule["metric"] in {*RETRIEVAL_METRICS, *ANSWER_METRICS, "skipped"}, name
+        assert rule.get("split", "all") in {*SPLITS, "all"}, name
+
+
+RULES = {"hit": {"metric": "hit@1", "split": "test", "min": 0.9, "target": 0.95},
+         "refusal": {"metric": "refusal_accuracy", "split": "test", "min": 0.8},
+         "false": {"metric": "false_refusal_rate", "split": "dev", "max": 0.03},
+         "skipped": {"metric": "skipped", "max": 0}}
 
 
 def test_target_gaps_name_metrics_between_floor_and_target():
-    summary = {"skipped": 0, "ours": {"all": {"hit@1": 0.92, "hit@5": 1.0, "refusal_accuracy": 0.95,
-                                              "false_refusal_rate": 0.0, "fact_recall": 0.95}}}
-    gaps = target_gaps(summary, load_thresholds())
-    assert len(gaps) == 1 and gaps[0].startswith("hit@1 = 0.92")
+    summary = {"skipped": 0, "by_split": {"test": {"hit@1": 0.92, "refusal_accuracy": 0.9},
+                                          "dev": {"false_refusal_rate": 0.0}}}
+    assert check_gate(summary, RULES) == []
+    assert target_gaps(summary, RULES) == ["hit@1 [test] = 0.92, target 0.95 not reached yet"]
 
 
-def test_gate_lists_every_failing_metric():
-    summary = {"skipped": 2, "ours": {"all": {"hit@1": 0.5, "hit@5": 1.0, "refusal_accuracy": None,
-                                              "false_refusal_rate": 0.1, "fact_recall": 0.95}}}
-    failures = check_gate(summary, load_thresholds())
-    assert len(failures) == 4
-    assert any(f.startswith("hit@1") for f in failures) and any("not measured" in f for f in failures)
-    assert any(f.startswith("false_refusal_rate") for f in failures) and any(f.startswith("skipped") for f in failures)
+def test_gate_lists_every_failing_metric_on_its_split():
+    summary = {"skipped": 2, "by_split": {"test": {"hit@1": 0.5, "refusal_accuracy": None},
+                                          "dev": {"false_refusal_rate": 0.1, "hit@1": 1.0}}}
+    assert check_gate(summary, RULES) == [
+        "hit@1 [test] = 0.5 < 0.9 (minimum)", "refusal_accuracy [test]: not measured (no question it applies to)",
+        "false_refusal_rate [dev] = 0.1 > 0.03 (maximum)", "skipped [all] = 2 > 0 (maximum)"]
+
+
+def test_suggested_floors_sit_below_the_measured_value_and_are_reproducible():
+    from eval.gate import bootstrap_bound
+
+    values = [1.0] * 90 + [0.0] * 10
+    low = bootstrap_bound(values)
+    assert 0.8 < low < 0.9 and bootstrap_bound(values) == low
+    assert bootstrap_bound([0.0] * 97 + [1.0] * 3, lower=False) > 0.03
 
 
 def test_chart_is_written(tmp_path):
@@ -193,3 +207,17 @@ def test_an_exception_in_kb_answer_becomes_a_failing_row():
     (c,) = run_gold(BrokenKB(), [gold()])
     passed, reasons = verdict(c)
     assert passed is False and reasons[0] == "kb.answer raised RuntimeError: index missing"
+
+
+def test_publish_rewrites_only_the_quality_block_leading_with_the_test_split(tmp_path):
+    from eval.publish import refresh_readme
+
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- quality:start -->\nold\n<!-- quality:end -->\nrest\n", encoding="utf-8")
+    summary = {"by_split": {"dev": {"n": 3, "hit@1": 1.0}, "test": {"n": 2, "hit@1": 0.5}, "all": {"n": 5}},
+               "baselines": {}}
+    text = refresh_readme(summary, {"hit@1": 0.9, "n": 3, "folds": 5}, readme).read_text(encoding="utf-8")
+    assert text.startswith("intro\n<!-- quality:start -->\n") and text.endswith("<!-- quality:end -->\nrest\n")
+    rows = [line for line in text.splitlines() if line.startswith("| ")][1:]   # after the header
+    assert "locked test split" in rows[0] and "0.500" in rows[0]
+    assert rows[1].startswith("| dev") and "5-fold cross-validation" in rows[-1] and "\nold\n" not in text

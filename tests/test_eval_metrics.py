@@ -220,3 +220,37 @@ def test_latency_percentiles_are_measured_values():
     assert latency(cases, 0.5)["score"] == 30.0
     assert latency(cases, 0.95)["score"] == 1000.0
     assert percentile([], 0.5) is None
+
+
+# --- what a reader sees first ---------------------------------------------------------------
+
+def test_key_fact_counts_only_when_the_first_sentence_holds_it():
+    from eval.metrics import key_fact, key_fact_first
+
+    leads = case(id="a", facts=("0.5个工作日", "全程网办"), answer="企业开办时间压缩至0.5个工作日。[1]另有全程网办。[1]")
+    buried = case(id="b", facts=("0.5个工作日",), answer="深化商事制度改革。[1]企业开办时间压缩至0.5个工作日。[1]")
+    refused = case(id="c", facts=("0.5个工作日",), refused=True, answer="没有找到0.5个工作日")
+    assert [r["value"] for r in key_fact_first([leads, buried, refused])["per_question"]] == [1.0, 0.0, 0.0]
+    assert key_fact([leads, buried, refused])["score"] == pytest.approx(2 / 3)
+
+
+def test_factoid_answer_length_excludes_markers_and_whitespace():
+    from eval.metrics import factoid_answer_chars
+
+    short = case(id="a", answer="贷款贴息 [1]\n风险补偿[2]")
+    longer = case(id="b", answer="一二三四五六七八九十。[1]")
+    other = case(id="c", type="multi", answer="很长很长很长很长很长很长很长很长的回答")
+    assert factoid_answer_chars([short, longer, other])["score"] == pytest.approx((8 + 11) / 2)
+
+
+def test_near_miss_refusal_and_whether_the_refusal_names_the_gap():
+    from eval.metrics import gap_named, near_miss_refusal
+
+    named = case(id="a", type="unanswerable", expect=(), refused=True, absent=("起征点",),
+                 answer="现有文件未涉及“起征点”。")
+    silent = case(id="b", type="unanswerable", expect=(), refused=True, absent=("缴费基数",), answer="没有找到。")
+    answered = case(id="c", type="unanswerable", expect=(), refused=False, absent=("试用期",))
+    off_topic = case(id="d", type="unanswerable", expect=(), refused=True)
+    cases = [named, silent, answered, off_topic]
+    assert near_miss_refusal(cases)["score"] == pytest.approx(2 / 3)
+    assert gap_named(cases)["score"] == 0.5

@@ -126,6 +126,8 @@ def test_an_ingest_by_a_third_process_reaches_both_apps(tmp_path, app_processes,
         assert _wait_until(lambda url=url: _cites_extra(url), 10), f"{url} never saw the new document"
         body = _ask(url, EXTRA_QUESTION).json()
         assert "二百万元" in body["answer"]
+    # Readers look every 0.5 s (sync_seconds); 20 s leaves room for a loaded machine while still
+    # failing a reader that only notices at restart.
     assert time.monotonic() - finished < 20
     generations = {httpx.get(f"{url}/api/health", timeout=10).json()["generation"] for url in urls}
     assert len(generations) == 1

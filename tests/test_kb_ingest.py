@@ -73,7 +73,9 @@ def test_bad_file_beside_good_ones_is_reported_and_loses_nothing(tmp_path, embed
     (src / "law.txt").write_bytes(b"\x00\x01\x02garbage" * 50)
     report = kb.ingest(progress=False)
     assert any("law.txt" in e for e in report.errors) and any("保留" in w for w in report.warnings)
-    assert kb.clauses() and not kb.answer("小微企业服务").refused or kb.clauses()
+    kept = kb.answer("区政府对首次入驻创业基地的小微企业给什么补助？")
+    assert not kept.refused and "场地租金补助" in kept.text
+    assert kept.citations[0].clause.doc_title == "某市小微企业服务促进条例（测试）"
 
 
 def test_killed_ingest_leaves_a_usable_kb_and_the_next_run_completes(tmp_path):

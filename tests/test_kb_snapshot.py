@@ -7,14 +7,14 @@ import time
 import pytest
 from conftest import DATA
 
+import kb.answering
 from kb import KnowledgeBase, Settings
-from kb.refusal import RefusalPolicy
 from kb.retrieve import HybridRetriever
 
 pytestmark = pytest.mark.integration
 
 LAW_TITLE = "某市小微企业服务促进条例（测试）"
-LAW_QUESTION = "某市小微企业服务促进条例第四条规定综合服务平台提供哪些服务？"
+LAW_QUESTION = "小微企业综合服务平台提供哪些服务？"
 
 
 def test_an_answer_racing_a_generation_swap_uses_one_generation_throughout(tmp_path, embed_cache, monkeypatch):
@@ -30,7 +30,7 @@ def test_an_answer_racing_a_generation_swap_uses_one_generation_throughout(tmp_p
     writer = KnowledgeBase(Settings(dir=kb_dir, embed_cache=embed_cache))
 
     swapped, seen = [], {}
-    retrieve, should_refuse = HybridRetriever.retrieve, RefusalPolicy.should_refuse
+    retrieve, judge = HybridRetriever.retrieve, kb.answering.judge
 
     def retrieve_then_swap(self, *args, **kwargs):
         """Retrieval done: now another process removes the law, and this reader takes that generation."""
@@ -43,18 +43,18 @@ def test_an_answer_racing_a_generation_swap_uses_one_generation_throughout(tmp_p
         seen["retriever"] = self
         return found
 
-    def watch_refusal(self, retrieval, lexical, english, corpus_text):
-        seen.update(lexical=lexical, corpus_text=corpus_text)
-        return should_refuse(self, retrieval, lexical, english, corpus_text)
+    def watch_judgement(query, candidates, sentences, dense_top, retriever, corpus, *args, **kwargs):
+        seen.update(judged_with=retriever, corpus=corpus)
+        return judge(query, candidates, sentences, dense_top, retriever, corpus, *args, **kwargs)
 
     monkeypatch.setattr(HybridRetriever, "retrieve", retrieve_then_swap)
-    monkeypatch.setattr(RefusalPolicy, "should_refuse", watch_refusal)
+    monkeypatch.setattr(kb.answering, "judge", watch_judgement)
     answer = reader.answer(LAW_QUESTION)
 
     after = reader.snapshot()
     assert swapped and after is not before and LAW_TITLE not in {d.title for d in after.catalog.documents}
-    assert seen["retriever"] is before.retriever and seen["lexical"] is before.lexical
-    assert seen["corpus_text"] == before.corpus_text != after.corpus_text
+    assert seen["retriever"] is before.retriever and seen["judged_with"] is before.retriever
+    assert seen["corpus"] is before.corpus and before.corpus is not after.corpus
     assert not answer.refused and answer.citations[0].clause.doc_title == LAW_TITLE
     assert all(c.clause.id in before.catalog.by_id for c in answer.citations)
     # The next question sees the new generation.

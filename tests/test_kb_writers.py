@@ -155,6 +155,16 @@ NEWER = ("import kb.vectors; kb.vectors.CHUNKING_VERSION = 'u99'\n"   # a proces
          "print(kb.vectors.name, kb.vectors.count())\n")
 
 
+NEWER_CLI = ("import kb.vectors; kb.vectors.CHUNKING_VERSION = 'u99'\n"
+             "import sys; from kb.__main__ import main; sys.exit(main(sys.argv[1:]))")
+
+
+def _newer_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """``python -m kb …`` as the next chunking version runs it."""
+    return subprocess.run([sys.executable, "-c", NEWER_CLI, *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
 def _newer_process(kb_dir: Path, src: Path, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", NEWER, str(kb_dir), str(src)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
@@ -184,10 +194,7 @@ def test_a_process_of_a_newer_chunking_version_deletes_nothing(backend, tmp_path
             assert SharedState(still).head().generation == head.generation
 
         # kb gc, run by the newer version, removes the old collections (its own is published).
-        gc = subprocess.run([sys.executable, "-c", "import kb.vectors; kb.vectors.CHUNKING_VERSION = 'u99'\n"
-                             "import sys; from kb.__main__ import main; sys.exit(main(sys.argv[1:]))",
-                             "gc", "--kb", str(newer_dir)], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300, check=False)
+        gc = _newer_cli(env, "gc", "--kb", str(newer_dir))
         assert gc.returncode == 0, gc.stderr
         assert f"已删除 deleted {still.name}" in gc.stdout
         # Listed through the client opened before gc: a new VectorIndex of u4 would create the collection again.
@@ -204,10 +211,7 @@ def test_gc_refuses_while_its_version_has_nothing_published(tmp_path, embed_cach
     count = kb.vectors.count()
     kb.close()
     env = _env(embed_cache)
-    gc = subprocess.run([sys.executable, "-c", "import kb.vectors; kb.vectors.CHUNKING_VERSION = 'u99'\n"
-                         "import sys; from kb.__main__ import main; sys.exit(main(sys.argv[1:]))",
-                         "gc", "--kb", str(tmp_path / "kb")], cwd=ROOT, env=env, capture_output=True, text=True,
-                        timeout=300, check=False)
+    gc = _newer_cli(env, "gc", "--kb", str(tmp_path / "kb"))
     assert gc.returncode == 2 and "还没有可用的知识库版本" in gc.stderr
     assert json.loads((tmp_path / "kb" / "manifest.json").read_text(encoding="utf-8"))["collection"].endswith("-u4")
     assert VectorIndex(tmp_path / "kb", kb.embedder.name).count() == count > 0

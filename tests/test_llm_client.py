@@ -8,7 +8,7 @@ import time
 import pytest
 
 from kb.llm.answer import HideThinking, fall_back, notice
-from kb.llm.client import INSTALL_HINT, LLMUnavailable, _run, require_client
+from kb.llm.client import LLMUnavailable, _run, require_client
 from kb.model import Answer
 
 pytestmark = pytest.mark.unit
@@ -18,7 +18,6 @@ def test_missing_extra_names_the_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "llama_index.llms.openai_like", None)   # as if not installed
     with pytest.raises(ImportError, match=r"pip install -e '\.\[llm\]'"):
         require_client()
-    assert INSTALL_HINT == "pip install -e '.[llm]'"
 
 
 def test_worker_that_never_answers_is_abandoned_at_the_deadline():
@@ -35,7 +34,9 @@ def test_worker_that_never_answers_is_abandoned_at_the_deadline():
             got.append(piece)
     release.set()
     assert err.value.kind == "timeout" and got == ["早"]
-    assert time.monotonic() - started < 0.8
+    # Given up at the 0.5 s deadline, long before the stalled worker (10 s) would have returned;
+    # the wide bound leaves room for a busy shared machine.
+    assert time.monotonic() - started < 5
 
 
 def test_worker_is_told_to_stop_when_the_reader_goes_away():

@@ -80,8 +80,13 @@ def test_unknown_references_say_what_exists(catalog):
     assert resolve(parse_references("专栏9")[0], catalog).message == "规划共有专栏8个，没有专栏9。"
 
 
-def test_cross_reference_inside_a_sentence_is_not_mistaken_for_the_question():
-    assert parse_references("小微企业贷款难，有什么支持？") == []
+def test_ordinals_and_numbers_in_a_question_are_not_references():
+    for question in ("小微企业贷款难，有什么支持？", "企业第一次申请贷款有什么支持？", "第二批专精特新企业名单出了吗？",
+                     "2025年第三季度的目标是多少？"):
+        assert parse_references(question) == [], question
+    # a reference inside a longer question still is one, with the words before it as the document hint
+    (ref,) = parse_references("按中小企业促进法第十条，基金投向哪里？")
+    assert ref.number == 10 and "中小企业促进法" in ref.doc_hint
 
 
 @pytest.mark.parametrize("text,value", [("十", 10), ("十三", 13), ("二十一", 21), ("一百零二", 102),

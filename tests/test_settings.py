@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from kb.settings import Settings
 
@@ -18,6 +19,10 @@ SAMPLES = {"dir": "/tmp/somewhere", "sources": '["/tmp/a", "/tmp/b"]', "chroma_u
            "host": "0.0.0.0", "port": "8080", "auth": "user:pass",
            "llm_base_url": "http://localhost:8000/v1", "llm_model": "qwen2.5", "llm_api_key": "sk-test",
            "llm_timeout": "12.5", "llm_max_tokens": "256", "llm_temperature": "0.3",
+           "lexicon_dir": "/tmp/lexicon", "params_file": "/tmp/params.toml",
+           "log_questions": "0", "log_retention_days": "30", "log_buffer": "500",
+           "analytics_url": "postgresql://kb:secret@db.internal/plankb", "admin_keys": "key-one,key-two",
+           "api_keys": "sk-one,sk-two", "rate_limit": "60/min",
            "writer_wait_seconds": "90"}
 
 
@@ -45,8 +50,16 @@ def test_every_setting_loads_from_the_environment(monkeypatch):
     assert s.embed_model.startswith("sentence-transformers:") and s.embed_cache_path == Path("/tmp/cache.sqlite")
     assert s.source_limits.max_file_bytes == int(12.5 * 1024 * 1024) and s.source_limits.max_pdf_pages == 300
     assert s.writer_wait_seconds == 90
+    assert s.log_questions is False and s.log_retention_days == 30 and s.log_buffer == 500
+    assert s.analytics_database == "postgresql://kb:secret@db.internal/plankb" and s.admin_keys == "key-one,key-two"
+
+
+def test_the_question_log_defaults_to_sqlite_in_the_kb_folder(monkeypatch):
+    monkeypatch.delenv("KB_ANALYTICS_URL", raising=False)
+    assert Settings(dir=Path("/srv/kb")).analytics_database == "sqlite:////srv/kb/analytics.sqlite"
 
 
 def test_unknown_fields_are_rejected():
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError) as err:
         Settings(not_a_setting=1)
+    assert "not_a_setting" in str(err.value) and "Extra inputs are not permitted" in str(err.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from kb.model import Citation
+from kb.text import sentence_spans
 
 MAX_SOURCE_CHARS = 1800   # a long law article is cut; five to eight sources stay well inside 8k tokens
 
@@ -20,7 +21,6 @@ _INSTRUCTION = re.compile(
     r"|\b(ignore|disregard|forget)\b[^.!?\n]{0,30}\b(instructions?|prompts?|rules)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r".*?(?:[。！？!?]+[”’」』）)]*|\.(?=\s|$|[\u3400-\u9fff])|\n|$)", re.DOTALL)
 
 # Fence characters and marker brackets, swapped for full-width look-alikes so that text inside
 # a source can neither close its fence nor pose as an answer's [n] marker.
@@ -29,7 +29,7 @@ _DEFANG = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］"})
 
 def strip_instructions(text: str) -> str:
     """The text without sentences that give orders to a language model."""
-    kept = [m.group(0) for m in _SENTENCE.finditer(text) if m.group(0) and not _INSTRUCTION.search(m.group(0))]
+    kept = [s for s in sentence_spans(text, stops="。！？!?") if not _INSTRUCTION.search(s)]
     return "".join(kept).strip()
 
 

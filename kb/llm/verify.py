@@ -26,6 +26,7 @@ from kb.llm.claims import (
 )
 from kb.llm.sources import shown_text, support_text
 from kb.model import REFUSAL, REFUSAL_EN, Citation
+from kb.text import sentence_spans
 
 # Below this share of the answer (in characters) surviving, the extractive answer is better.
 MIN_KEPT_SHARE = 0.5
@@ -39,8 +40,6 @@ MARKER = re.compile(
 _CLOSERS = r"[”’」』）)*]*"
 # A sentence ends at 。！？!? (or a full stop before a space), taking closing quotes and the
 # markers after it. Lines are split first, so list items stay separate.
-_END = re.compile(rf"(?:[。！？!?]+|\.(?=\s|$)){_CLOSERS}(?:{MARKER.pattern})*")
-_ENUMERATOR = re.compile(r"\s*(?:\d{1,2}|[A-Za-z])")
 _TAIL = re.compile(rf"(?:[。！？!?；;.:：，,]+{_CLOSERS})?\s*$")
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.DOTALL)
 _REFUSALS = {normalize(re.sub(r"[。.!！]", "", r)) for r in (REFUSAL, REFUSAL_EN)}
@@ -103,22 +102,9 @@ def parse_markers(group: str) -> list[int]:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences with their markers and closing punctuation, and the whitespace between them
-    (each line break its own piece); joining the pieces gives the text back."""
-    pieces: list[str] = []
-    for line in text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        pos = 0
-        for m in _END.finditer(body):
-            if m.group(0).startswith(".") and _ENUMERATOR.fullmatch(body[:m.start()]):
-                continue   # the "1." of a numbered list, not a full stop
-            pieces.append(body[pos:m.end()])
-            pos = m.end()
-        if pos < len(body):
-            pieces.append(body[pos:])
-        if len(body) < len(line):
-            pieces.append(line[len(body):])
-    return pieces
+    """An answer's sentences with their markers and closing punctuation, and the whitespace between
+    them (each line break its own piece); joining the pieces gives the text back."""
+    return sentence_spans(text, stops="。！？!?", marker=MARKER)
 
 
 def markers_of(sentence: str) -> tuple[int, ...]:

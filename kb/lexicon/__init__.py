@@ -1,0 +1,199 @@
+"""Domain vocabulary as data: the TOML files beside this module, extended by a deployment's own.
+
+    lex = load_lexicon()                          # the built-in files
+    lex = load_lexicon(Path("/etc/plankb/lexicon"))   # plus a deployment's (KB_LEXICON_DIR)
+    lex.implied_terms("没钱周转，贷款难")             # ['资金', '融资', '贷款', '信贷']
+    lex.asked_types("审批要多久？")                   # [AnswerType(name='duration', …), …]
+
+Each file is documented in README.md here. A deployment's folder holds files of the same names;
+its arrays of entries are appended to the built-in ones and its lists extend theirs, so it adds
+vocabulary without editing (or losing on upgrade) the shipped files.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import tomllib
+
+from ingest.numerals import CN_NUMERAL_CHARS
+
+BUILTIN = Path(__file__).resolve().parent
+FILES = ("colloquial", "english", "places", "documents", "answer_types", "questions", "words")
+
+
+class CueSet:
+    """Cues matched in a question: Chinese ones as substrings; Latin ones on word boundaries,
+    lower-cased, with an optional plural "s", or as a word prefix when they end in "*"."""
+
+    def __init__(self, cues: list[str]):
+        self.cues = tuple(cues)
+        parts = []
+        for cue in self.cues:
+            if re.search(r"[a-z]", cue):
+                stem = re.escape(cue.rstrip("*"))
+                parts.append(rf"(?<![a-z]){stem}[a-z]*" if cue.endswith("*") else rf"(?<![a-z]){stem}s?(?![a-z])")
+            else:
+                parts.append(re.escape(cue))
+        self._pattern = re.compile("|".join(sorted(parts, key=len, reverse=True))) if parts else None
+
+    def found(self, text: str) -> list[str]:
+        """The cue spans in ``text``, in order."""
+        return self._pattern.findall(text.lower()) if self._pattern else []
+
+    def search(self, text: str) -> bool:
+        return bool(self._pattern and self._pattern.search(text.lower()))
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Question words (``cues``) and the official terms they imply."""
+
+    cues: CueSet
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    name: str
+    asks: re.Pattern     # in the question
+    value: re.Pattern    # in a sentence that can answer it
+    label: str = ""      # what a refusal says is missing (「具体金额」)
+    label_en: str = ""
+
+    def held_by(self, text: str) -> bool:
+        return bool(self.value.search(text))
+
+
+def _patterns(items: list[str]) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p.replace('{cn}', CN_NUMERAL_CHARS)})" for p in items) or "(?!)")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    colloquial: tuple[Mapping, ...]
+    english: tuple[Mapping, ...]
+    jurisdictions: dict[str, CueSet]             # level → question cues
+    jurisdiction_of_documents: tuple[tuple[str, tuple[str, ...]], ...]   # (level, title/issuer cues), in order
+    elsewhere: tuple[str, ...]                   # places outside these documents' reach
+    plan_words: CueSet
+    aliases: tuple[tuple[CueSet, str], ...]      # English names → Chinese title words
+    law_words: CueSet
+    answer_types: tuple[AnswerType, ...]
+    about_document: re.Pattern
+    scope: re.Pattern
+    follow_up: re.Pattern
+    multi_part: re.Pattern
+    list_question: re.Pattern
+    stop_words: frozenset[str]
+    generic_words: frozenset[str]                # say nothing about what is asked (企业, 政策, 支持)
+    question_words: frozenset[str]               # 多少, 哪些, 怎么, how …
+
+    def is_generic(self, word: str) -> bool:
+        return word in self.generic_words or self.is_place_word(word)
+
+    # -- what a question implies --------------------------------------------------------------
+    def mappings(self, question: str) -> list[Mapping]:
+        """The colloquial and English entries whose cues occur in the question."""
+        return [m for m in (*self.colloquial, *self.english) if m.cues.search(question)]
+
+    def implied_terms(self, question: str) -> list[str]:
+        """The official Chinese terms the question's colloquial or English words imply, in order, once each."""
+        return list(dict.fromkeys(t for m in self.mappings(question) for t in m.terms))
+
+    def asked_types(self, question: str) -> list[AnswerType]:
+        low = question.lower()
+        return [t for t in self.answer_types if t.asks.search(low)]
+
+    def answer_type(self, name: str) -> AnswerType:
+        return next(t for t in self.answer_types if t.name == name)
+
+    def question_jurisdictions(self, question: str) -> set[str]:
+        return {level for level, cues in self.jurisdictions.items() if cues.search(question)}
+
+    def document_jurisdiction(self, title: str, issuer: str | None) -> str:
+        text = f"{title} {issuer or ''}"
+        for level, cues in self.jurisdiction_of_documents:
+            if any(c in text for c in cues):
+                return level
+        return "national"
+
+    def is_place_word(self, word: str) -> bool:
+        """A word that says where, not what (青岛, 省里, 全国)."""
+        return any(cues.search(word) and "".join(cues.found(word)) == word.lower()
+                   for cues in self.jurisdictions.values())
+
+    def places_elsewhere(self, question: str) -> list[str]:
+        return [p for p in self.elsewhere if p in question]
+
+    def asks_about_document(self, question: str) -> bool:
+        return bool(self.about_document.search(question.lower()))
+
+    def asks_scope(self, question: str) -> bool:
+        return bool(self.scope.search(question.lower()))
+
+    def is_elliptical(self, question: str) -> bool:
+        return bool(self.follow_up.search(question.strip().lower()))
+
+    def is_multi_part(self, question: str) -> bool:
+        return bool(self.multi_part.search(question.lower()))
+
+    def asks_for_list(self, question: str) -> bool:
+        return bool(self.list_question.search(question.lower()))
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    """Arrays and lists are appended, tables merged; a deployment's scalar wins."""
+    out = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = out[key] + value
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_files(extra_dir: Path | None = None) -> dict[str, dict]:
+    data = {}
+    for name in FILES:
+        data[name] = tomllib.loads((BUILTIN / f"{name}.toml").read_text(encoding="utf-8"))
+        extra = extra_dir / f"{name}.toml" if extra_dir else None
+        if extra and extra.is_file():
+            data[name] = _merge(data[name], tomllib.loads(extra.read_text(encoding="utf-8")))
+    return data
+
+
+def _mappings(entries: list[dict]) -> tuple[Mapping, ...]:
+    return tuple(Mapping(CueSet(e["cues"]), tuple(e["terms"])) for e in entries)
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(extra_dir: Path | None = None) -> Lexicon:
+    """The built-in vocabulary, plus ``extra_dir``'s files of the same names (see the module docstring)."""
+    d = read_files(extra_dir)
+    places, docs, q, words = d["places"], d["documents"], d["questions"], d["words"]
+    levels = places["jurisdiction"]
+    return Lexicon(
+        colloquial=_mappings(d["colloquial"].get("entry", [])),
+        english=_mappings(d["english"].get("entry", [])),
+        jurisdictions={level: CueSet(v["cues"]) for level, v in levels.items()},
+        jurisdiction_of_documents=tuple((level, tuple(v.get("document_cues", []))) for level, v in levels.items()),
+        elsewhere=tuple(places.get("elsewhere", {}).get("places", [])),
+        plan_words=CueSet(docs["plan"]["cues"]),
+        aliases=tuple((CueSet(a["cues"]), a["zh"]) for a in docs.get("alias", [])),
+        law_words=CueSet(docs["law_words"]["cues"]),
+        answer_types=tuple(AnswerType(t["name"], _patterns(t["asks"]), _patterns(t["value"]),
+                                      t.get("label", ""), t.get("label_en", "")) for t in d["answer_types"]["type"]),
+        about_document=_patterns(q["about_document"]["patterns"]),
+        scope=_patterns(q["scope"]["patterns"]),
+        follow_up=_patterns(q["follow_up"]["patterns"]),
+        multi_part=_patterns(q["multi_part"]["patterns"]),
+        list_question=_patterns(q["list"]["patterns"]),
+        stop_words=frozenset(words["stop"]["words"]),
+        generic_words=frozenset(words["generic"]["words"]),
+        question_words=frozenset(words["question"]["words"]),
+    )

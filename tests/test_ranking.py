@@ -1,0 +1,59 @@
+"""One score scale: normalisation, citations in score order on every gold answer, top_k honoured."""
+from __future__ import annotations
+
+import pytest
+from conftest import needs_related
+
+from kb.retrieve import _by_best, _min_max
+
+
+@pytest.mark.unit
+def test_a_lone_or_tied_candidate_gets_full_credit():
+    assert _min_max({"a": 0.83}) == {"a": 1.0}
+    assert _min_max({"a": 0.8, "b": 0.8}) == {"a": 1.0, "b": 1.0}
+    assert _min_max({"a": 0.9, "b": 0.8, "c": 0.85}) == pytest.approx({"a": 1.0, "b": 0.0, "c": 0.5})
+    assert _by_best({"only": 3.2}) == {"only": 1.0}
+    assert _by_best({"a": 4.0, "b": 1.0}) == {"a": 1.0, "b": 0.25}   # the weakest BM25 match keeps its share
+    assert _min_max({}) == {} and _by_best({"a": 0.0}) == {}
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+@needs_related
+def test_citations_are_in_score_order_on_every_gold_question(kb):
+    from eval.gold import load_gold
+
+    out_of_order = []
+    for q in load_gold():
+        scores = [c.score for c in kb.answer(q.question, list(q.history) or None).citations]
+        if scores != sorted(scores, reverse=True):
+            out_of_order.append(f"{q.id}: {[round(s, 3) for s in scores]}")
+    assert not out_of_order, "\n".join(out_of_order[:10])
+
+
+@pytest.mark.integration
+def test_a_reference_leads_on_the_same_scale(kb):
+    ans = kb.answer("第7条")
+    assert [c.marker for c in ans.citations] == list(range(1, len(ans.citations) + 1))
+    assert ans.citations[0].clause.item == 7
+    assert all(ans.citations[0].score > c.score for c in ans.citations[1:])
+
+
+@pytest.mark.integration
+def test_search_honours_top_k_and_lists_exact_matches_first(kb):
+    for k in (1, 3, 7):
+        assert len(kb.search("融资", top_k=k)) == k
+    hits = kb.search("信易贷", top_k=10)
+    assert "keyword" in hits[0].retrievers and "信易贷" in hits[0].clause.text
+    exact = [h for h in hits if "keyword" in h.retrievers]
+    assert exact == hits[:len(exact)] and [h.score for h in exact] == sorted((h.score for h in exact), reverse=True)
+
+
+@pytest.mark.integration
+def test_the_llama_index_retriever_returns_top_k_nodes(kb):
+    from llama_index.core.schema import QueryBundle
+
+    from kb.llama import KnowledgeBaseRetriever
+
+    for k in (1, 5):
+        assert len(KnowledgeBaseRetriever(kb, top_k=k).retrieve(QueryBundle("小微企业融资"))) == k
