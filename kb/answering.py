@@ -23,7 +23,7 @@ from kb.followup import contextual_text, leaning, previous_answer
 from kb.model import Answer, DocumentInfo, Hit, Lookup, SearchFilters, StreamEvent
 from kb.params import Params
 from kb.query import Query, analyse
-from kb.references import parse_references, resolve
+from kb.references import named_document, naming_words, parse_references, resolve
 from kb.retrieve import Candidate, Retrieval
 from kb.serving import Snapshot
 from kb.settings import Settings
@@ -110,7 +110,10 @@ class Answerer:
         return explained
 
     def _analyse(self, snap: Snapshot, text: str, own: str) -> Query:
-        return analyse(text, snap.lexical.tokenizer, snap.retriever.lexicon, snap.corpus, own=own)
+        lexicon = snap.retriever.lexicon
+        named = named_document(own, snap.catalog.documents, lexicon)
+        return analyse(text, snap.lexical.tokenizer, lexicon, snap.corpus, own=own,
+                       naming=naming_words(own, named) if named else "")
 
     def _run(self, snap: Snapshot, text: str, own: str, history: list[dict] | None, params: Params,
              keep: int) -> Explanation:

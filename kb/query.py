@@ -53,11 +53,15 @@ class Query:
     wants_list: bool
     multi_part: bool
     bigrams: list[str] = field(default_factory=list)   # CJK character pairs of ``own``'s content words
+    naming: str = ""                # the words that name a document (「保障中小企业款项支付条例」)
 
     @property
     def lexical_text(self) -> str:
-        """What BM25 searches: the question plus the official terms it implies."""
-        return f"{self.text} {' '.join(self.implied)}" if self.implied else self.text
+        """What BM25 searches: the question without the words naming a document (every clause of
+        it would match them; the ranking prefers the named document by itself), plus the official
+        terms the question implies."""
+        text = self.text.replace(self.naming, " ") if self.naming else self.text
+        return f"{text} {' '.join(self.implied)}" if self.implied else text
 
     def content_terms(self) -> list[Term]:
         """The terms that say what is asked: not generic, not single characters (unless Latin)."""
@@ -83,11 +87,12 @@ class Query:
 
 
 def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusStats,
-            own: str | None = None) -> Query:
-    """The ``Query`` for a question (``own`` is this turn's words when ``text`` also carries history)."""
+            own: str | None = None, naming: str = "") -> Query:
+    """The ``Query`` for a question (``own`` is this turn's words when ``text`` also carries history;
+    ``naming``, the words that name a document, which say nothing about what is asked)."""
     own = own if own is not None else text
     english = is_english(own)
-    words = tokenizer.words(own)
+    words = tokenizer.words(own.replace(naming, "，") if naming else own)
     interrogatives = [i for i, w in enumerate(words) if w in lexicon.question_words]
     pieces = _piece_of_each_word(own, words)
     terms = []
@@ -110,7 +115,7 @@ def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusSta
         years=_YEAR.findall(own), about_document=lexicon.asks_about_document(own),
         about_scope=lexicon.asks_scope(own),
         wants_list=lexicon.asks_for_list(own), multi_part=lexicon.is_multi_part(own),
-        bigrams=list(dict.fromkeys(m.group(1) for m in _CJK_PAIR.finditer(content))))
+        bigrams=list(dict.fromkeys(m.group(1) for m in _CJK_PAIR.finditer(content))), naming=naming)
 
 
 def _piece_of_each_word(text: str, words: list[str]) -> list[int]:

@@ -50,16 +50,23 @@ def parse_references(text: str) -> list[Reference]:
     return refs
 
 
-def _common_run(a: str, b: str) -> int:
-    """Length of the longest common substring."""
-    best = 0
+def _common_run(a: str, b: str) -> tuple[int, int]:
+    """Length and start (in ``a``) of the longest common substring."""
+    best, start = 0, 0
     for i in range(len(a)):
         for j in range(i + best + 1, len(a) + 1):
             if a[i:j] in b:
-                best = j - i
+                best, start = j - i, i
             else:
                 break
-    return best
+    return best, start
+
+
+def naming_words(hint: str, doc: DocRecord) -> str:
+    """The words of ``hint`` that name ``doc`` (its longest run shared with the short title, ≥ 4
+    characters), or "": a question that names a document says nothing more by those words."""
+    run, start = _common_run(hint, doc.short_title)
+    return hint[start:start + run] if run >= 4 else ""
 
 
 def named_document(hint: str, documents: list[DocRecord], lexicon: Lexicon | None = None) -> DocRecord | None:
@@ -75,7 +82,7 @@ def named_document(hint: str, documents: list[DocRecord], lexicon: Lexicon | Non
             return plans[0]
     scored = []
     for d in documents:
-        run = _common_run(hint, d.short_title)
+        run = _common_run(hint, d.short_title)[0]
         if run >= 4:
             scored.append((run, sum(ch in d.short_title for ch in set(hint)), -len(d.short_title), d))
     return max(scored, key=lambda s: s[:3])[3] if scored else None

@@ -1,0 +1,78 @@
+"""What a reader sees: the fact first, short answers, lookups that open with their title, refusals
+that say what the documents do not hold (issue 11)."""
+from __future__ import annotations
+
+import pytest
+from conftest import needs_related
+
+from eval.metrics import first_sentence, quote_length
+from kb.compose import choose_sentences, short_label
+from kb.evidence import Sentence
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_lookup_opens_with_the_clause_label_and_title(kb):
+    ans = kb.answer("第7条")
+    assert ans.text.startswith("第7条「完善融资机制」：") and not ans.refused
+    assert "第7条「完善融资机制" in first_sentence(ans.text)   # the title is the first thing read
+    assert kb.answer("专栏5").text.startswith("专栏5「“十四五”时期民营孵化器建设项目」：")
+
+
+@needs_related
+def test_a_law_article_lookup_opens_with_its_number(kb):
+    ans = kb.answer("中小企业促进法第十条")
+    assert ans.text.startswith("第十条：") and ans.citations[0].clause.doc_title == "中华人民共和国中小企业促进法"
+
+
+def test_the_sentence_holding_the_asked_figure_comes_first(kb):
+    ans = kb.answer("政府采购要给中小企业预留多大比例？")
+    assert "30%" in first_sentence(ans.text)
+    assert ans.citations[0].clause.item == 2
+
+
+def test_a_factoid_answer_is_at_most_two_sentences(kb):
+    for question in ("小微企业贷款难，有什么支持？", "知识产权案件是怎么审理的？"):
+        ans = kb.answer(question)
+        assert not ans.refused
+        assert len([line for line in ans.text.splitlines() if line.strip()]) <= 2, ans.text
+        assert quote_length(ans.text) <= 320
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("2027年青岛民营企业进出口额的目标是多少？", "2027"),     # a year after the plan's period
+    ("济南对专精特新企业有什么奖励？", "济南"),                 # another city's policy
+])
+def test_a_near_miss_question_is_refused_naming_what_is_missing(kb, question, missing):
+    ans = kb.answer(question)
+    assert ans.refused and missing in ans.text and "现有文件未涉及" in ans.text
+    assert ans.citations, "the nearest clauses are still listed as 可能相关"
+
+
+def test_sentences_are_chosen_best_first_within_the_budget():
+    from kb.lexicon import load_lexicon
+    from kb.model import Hit
+    from kb.params import load_params
+    from kb.query import CorpusStats, analyse
+    from kb.tokenize import Tokenizer
+
+    query = analyse("开办企业要多久？", Tokenizer.for_corpus(["开办企业"]), load_lexicon(), CorpusStats(["开办企业"], {}))
+    params = load_params().with_values(second_sentence=0.5, quote_chars=60)
+
+    def s(text, p, index=0):
+        return Sentence("c1", text, 0, index, {}, p)
+
+    sentences = [s("企业开办压缩至0.5个工作日。", 0.9, 2), s("深化商事制度改革，推进审批提速增效。", 0.6, 0),
+                 s("这一句太长" * 12 + "。", 0.55, 3), s("无关的一句。", 0.1, 4)]
+
+    class FakeClause:
+        id = "c1"
+
+    hits = [Hit(FakeClause(), 1.0)]
+    chosen = choose_sentences(query, hits, sentences, params)
+    assert [c.text for c in chosen] == ["企业开办压缩至0.5个工作日。", "深化商事制度改革，推进审批提速增效。"]
+
+
+def test_short_labels_are_parts_of_the_full_citation(kb):
+    for clause in kb.clauses():
+        assert short_label(clause) in clause.label, clause.id
