@@ -82,11 +82,12 @@ def _missing_type(query: Query, sentences: list[Sentence], top: list[Candidate],
     """The first asked kind of value that no sentence of the best clauses holds next to the
     question's words (「本条例自2020年1月1日起施行」 is a date, but not the date of an annual report)."""
     ids = {c.clause_id for c in top}
-    words = [t.text for t in query.content_terms()]
-    pool = [s for s in sentences if s.clause_id in ids]
+    terms = query.content_terms()
+    pool = [(s, fold_width(s.text).lower()) for s in sentences if s.clause_id in ids]
     for answer_type in query.asked_types:
-        if not any(answer_type.held_by(s.text) and (not words or any(w in fold_width(s.text).lower() for w in words))
-                   for s in pool):
+        if not any(answer_type.held_by(s.text) and (not terms or any(term_coverage(t.text, text, query) >= 1
+                                                                         for t in terms))
+                   for s, text in pool):
             return answer_type
     return None
 
@@ -103,10 +104,3 @@ def gap_notice(judgement: Judgement, english: bool) -> str | None:
             return f"The documents do not give {judgement.missing_type}."
         return f"现有文件未给出{judgement.missing_type}。"
     return None
-
-
-def unmatched_focus(query: Query, judgement: Judgement) -> list[Term]:
-    """Focus words of an answered question that no clause holds at all (the part not covered)."""
-    named = set(judgement.missing)
-    return [t for t in query.content_terms() if t.focus and not t.in_corpus
-            and any(t.text in n for n in named)]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ingest.model import Clause
-from kb.answerability import Judgement, gap_notice, judge
+from kb.answerability import Judgement, judge
 from kb.compose import compose_answer
 from kb.evidence import Sentence, weigh
 from kb.followup import contextual_text, leaning, previous_answer
@@ -127,8 +127,6 @@ class Answerer:
                                               snap.corpus, params)
         hits = [Hit(snap.catalog.by_id[c.clause_id], c.score, c.found_by, c.window) for c in candidates]
         answer = compose_answer(query, hits, sentences, judgement, lookup, self.settings.top_k, params)
-        if judgement is not None and judgement.answerable and (gap := _partly(query, judgement)):
-            answer.notices.append(gap)
         return Explanation(query, retrieval, candidates, sentences, judgement, answer)
 
     def search(self, query: str, filters: SearchFilters, top_k: int) -> list[Hit]:
@@ -179,15 +177,6 @@ class Answerer:
 def _timed(answer: Answer, started: float) -> Answer:
     answer.latency_ms = (time.perf_counter() - started) * 1000
     return answer
-
-
-def _partly(query: Query, judgement: Judgement) -> str | None:
-    """An answered question whose focus no document holds at all: say which part is not covered."""
-    absent = [t for t in query.content_terms() if t.focus and not t.in_corpus]
-    if not absent or not judgement.missing:
-        return None
-    gap = gap_notice(Judgement(True, judgement.probability, {}, judgement.missing[:1], None), query.english)
-    return f"{gap}{' Below is what they do say.' if query.english else '以下是文件中相关的规定。'}"
 
 
 def _passes(clause: Clause, filters: SearchFilters) -> bool:

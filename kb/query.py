@@ -92,7 +92,7 @@ def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusSta
     ``naming``, the words that name a document, which say nothing about what is asked)."""
     own = own if own is not None else text
     english = is_english(own)
-    words = tokenizer.words(own.replace(naming, "，") if naming else own)
+    words = _join_unknown(tokenizer.words(own.replace(naming, "，") if naming else own), lexicon)
     interrogatives = [i for i, w in enumerate(words) if w in lexicon.question_words]
     pieces = _piece_of_each_word(own, words)
     terms = []
@@ -116,6 +116,24 @@ def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusSta
         about_scope=lexicon.asks_scope(own),
         wants_list=lexicon.asks_for_list(own), multi_part=lexicon.is_multi_part(own),
         bigrams=list(dict.fromkeys(m.group(1) for m in _CJK_PAIR.finditer(content))), naming=naming)
+
+
+def _join_unknown(words: list[str], lexicon: Lexicon) -> list[str]:
+    """A run of single Chinese characters that are no stop or question words is a word the
+    dictionary does not know (起/征/点 → 起征点, 公告/期 stays two words): joined back into one."""
+    out: list[str] = []
+    run = ""
+    for w in [*words, ""]:
+        single = len(w) == 1 and has_cjk(w) and w not in lexicon.stop_words and w not in lexicon.question_words
+        if single:
+            run += w
+            continue
+        if run:
+            out.append(run)
+            run = ""
+        if w:
+            out.append(w)
+    return out
 
 
 def _piece_of_each_word(text: str, words: list[str]) -> list[int]:

@@ -136,9 +136,10 @@ class Tokenizer:
         return out
 
     def words(self, text: str) -> list[str]:
-        """Every word in reading order (jieba's accurate mode, lower-cased; stop words and
-        punctuation kept, spaces dropped): what a question is made of, for judging what it asks."""
-        return [w for w in (t.strip() for t in self._jieba.lcut(fold_width(text).lower())) if w]
+        """Every word in reading order (jieba's accurate mode without its guesses at unknown words,
+        lower-cased; stop words and punctuation kept, spaces dropped): what a question is made of,
+        for judging what it asks. Unknown words come out as single characters (see kb.query)."""
+        return [w for w in (t.strip() for t in self._jieba.lcut(fold_width(text).lower(), HMM=False)) if w]
 
     def save(self, path: Path) -> None:
         path.write_text("\n".join(self.dictionary or []) + "\n", encoding="utf-8")
