@@ -94,8 +94,10 @@ class Document:
     preamble: list[str] = field(default_factory=list)
     encoding: str | None = None
     warnings: list[str] = field(default_factory=list)
+    doc_key: str | None = None   # set when the short title clashed with another document's
 
     @property
     def key(self) -> str:
-        """The document part of every clause id (``plan`` or the short title)."""
-        return "plan" if self.short_title == "规划" else self.short_title
+        """The document part of every clause id (``plan`` or the short title, or the full title
+        for the second of two documents with the same short title)."""
+        return self.doc_key or ("plan" if self.short_title == "规划" else self.short_title)

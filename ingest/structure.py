@@ -37,7 +37,7 @@ def parse_source(source: SourceText, doc_key: str | None = None) -> Document:
     return Document(
         title=title, short_title=short, kind=kind, path=source.path, clauses=builder.clauses,
         issuer=issuer(meta_lines), date=iso_date("\n".join(meta_lines)), preamble=meta_lines,
-        encoding=source.encoding, warnings=list(source.warnings),
+        encoding=source.encoding, warnings=list(source.warnings), doc_key=doc_key,
     )
 
 

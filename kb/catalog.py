@@ -25,9 +25,13 @@ class DocRecord:
 
 
 class Catalog:
-    def __init__(self, documents: list[DocRecord], clauses: list[Clause]):
+    """``sources``: the folders and files the KB was built from (what ``python -m kb ingest`` uses
+    again when it is given none); None in a catalog written before they were remembered."""
+
+    def __init__(self, documents: list[DocRecord], clauses: list[Clause], sources: list[str] | None = None):
         self.documents = documents
         self.clauses = clauses
+        self.sources = sources
         self.by_id = {c.id: c for c in clauses}
         self._doc_of_title = {d.title: d for d in documents}
         self._of_title: dict[str, list[Clause]] = {}
@@ -49,7 +53,7 @@ class Catalog:
         return [d for d in self.documents if d.kind == "plan"]
 
     def save(self, path: Path) -> None:
-        data = {"documents": [asdict(d) for d in self.documents],
+        data = {"sources": self.sources, "documents": [asdict(d) for d in self.documents],
                 "clauses": [asdict(c) for c in self.clauses]}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -58,4 +62,5 @@ class Catalog:
     @classmethod
     def load(cls, path: Path) -> Catalog:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return cls([DocRecord(**d) for d in data["documents"]], [Clause(**c) for c in data["clauses"]])
+        return cls([DocRecord(**d) for d in data["documents"]], [Clause(**c) for c in data["clauses"]],
+                   data.get("sources"))

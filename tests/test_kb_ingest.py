@@ -151,3 +151,18 @@ def test_missing_sentence_transformers_names_the_install_command(monkeypatch):
 
     with pytest.raises(RuntimeError, match=r"pip install -e '\.\[st\]'"):
         load_embedder("sentence-transformers:any-model")
+
+
+def test_a_second_plan_is_not_re_parsed_by_every_ingest(tmp_path, embed_cache):
+    """Two plans share the short title 规划: the second is keyed by its full title, and stays unchanged."""
+    src = tmp_path / "src"
+    src.mkdir()
+    text = PLAN_TXT.read_text(encoding="utf-8")
+    (src / "a_plan.txt").write_text(text, encoding="utf-8")
+    (src / "b_district_plan.txt").write_text("# 青岛市某区“十四五”民营经济发展规划\n\n" + text, encoding="utf-8")
+    kb = _open(tmp_path / "kb", src, embed_cache)
+    first = kb.ingest(progress=False)
+    assert sorted(first.added) == ["a_plan.txt", "b_district_plan.txt"]
+    assert {d.short_title for d in kb.documents()} == {"规划"} and len({d.title for d in kb.documents()}) == 2
+    again = kb.ingest(progress=False)
+    assert again.changed == [] and sorted(again.unchanged) == ["a_plan.txt", "b_district_plan.txt"]
