@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from kb.evidence import Sentence
 from kb.params import Params
-from kb.query import CorpusStats, Query, Term
+from kb.query import CorpusStats, Query
 from kb.retrieve import Candidate, HybridRetriever, coverage, term_coverage
 from kb.text import fold_width
 
