@@ -28,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     print("正在检查并建立索引（首次启动需要几十秒）… Building the index if needed…", flush=True)
     started = time.perf_counter()
     try:
-        kb = KnowledgeBase.open(settings, progress=True)   # tqdm bars on the terminal
+        # tqdm bars on the terminal; an unreachable Chroma server with nothing cached is waited for
+        kb = KnowledgeBase.open(settings, progress=True, wait=True)
     except Exception as err:  # noqa: BLE001 - one clear line for a person at a terminal
         print(f"错误 Error：无法建立知识库 / cannot build the knowledge base: {err}", file=sys.stderr)
         return 1

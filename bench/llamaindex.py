@@ -16,13 +16,15 @@ from kb.settings import Settings
 
 
 def real_files(settings: Settings) -> list:
-    """The source files of the real corpus (the synthetic copies' files live in the KB folder)."""
+    """The source files of the real corpus, without the synthetic copies' files (in the KB folder,
+    or named ``copyNNN_…`` by ``bench.copies``)."""
+    from bench.copies import is_copy
     from ingest.readers import supported_suffixes
     from ingest.sources import discover
 
     files, _ = discover(settings.sources, supported_suffixes())
     kb_dir = settings.dir.resolve()
-    return [f for f in files if kb_dir not in f.resolve().parents]
+    return [f for f in files if kb_dir not in f.resolve().parents and not is_copy(f)]
 
 
 def scaled_llamaindex_retriever(settings: Settings, factor: int, top_k: int = 5):

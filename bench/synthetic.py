@@ -2,13 +2,16 @@
 
 Copy k of every real document becomes a document of its own (「…（副本k）」): its clauses keep
 their structure, get distinct ids (``plan~k/ch3/s1/item7``) and labels, and have a share of
-their characters replaced by other characters of the corpus. Each unit reuses the real unit's
-vector plus small Gaussian noise (renormalised), so nothing is embedded. Every copy also gets a
-small source file whose hash the catalog records, so ``KnowledgeBase.open`` sees an unchanged
-KB and answers over it instead of rebuilding.
+their characters replaced by other characters of the corpus; the BM25 dictionary is mined from
+that text, as an ingest would. Each unit reuses the real unit's vector plus small Gaussian noise
+(renormalised), so nothing is embedded. Every copy also gets a small source file whose hash the
+catalog records, so ``KnowledgeBase.open`` sees an unchanged KB and answers over it instead of
+rebuilding. (``bench.copies`` writes copies as source files the parser reads, for measuring a
+real ingest; this module skips parsing and embedding, to build a 100× KB in minutes.)
 
-    build_scaled(real_kb, out, factor=10)                 # catalog, BM25, sources, embedded vectors
-    write_vectors(real_kb, out, url="http://127.0.0.1:8123")   # the same vectors into a server
+    build_scaled(real_kb, out, factor=100, sources=[...])   # catalog, BM25, sources, embedded vectors
+    write_vectors(real_kb, out, url="http://127.0.0.1:8123")  # the same vectors into a server
+    publish(real_kb, out, url="http://127.0.0.1:8123")        # and its generation as the head
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ import numpy as np
 from ingest.model import Clause
 from kb.build import Builder
 from kb.catalog import Catalog, DocRecord
-from kb.lexical import LexicalIndex
+from kb.lexical import LexicalIndex, clause_text
 from kb.tokenize import Tokenizer
 from kb.units import units_for
 from kb.vectors import VectorIndex
@@ -70,12 +73,9 @@ def copy_document(doc: DocRecord, clauses: list[Clause], k: int, rng: random.Ran
     return record, copies
 
 
-def build_scaled(real_kb: Path, out: Path, factor: int, url: str | None = None) -> Catalog:
-    """Write a KB folder holding the real corpus and ``factor - 1`` perturbed copies of it.
-
-    The BM25 dictionary is the real corpus's: mining one from perturbed text would only add
-    the noise's character runs (and the product would rebuild it the same way for real text).
-    """
+def build_scaled(real_kb: Path, out: Path, factor: int, sources: list[Path], url: str | None = None) -> Catalog:
+    """Write a KB folder holding the real corpus and ``factor - 1`` perturbed copies of it, with the
+    BM25 index and dictionary the product mines from that text; ``sources`` are remembered."""
     real = Catalog.load(real_kb / "catalog.json")
     rng = random.Random(SEED)
     alphabet = "".join(_CJK.findall("".join(c.text for c in real.clauses)))
@@ -87,22 +87,34 @@ def build_scaled(real_kb: Path, out: Path, factor: int, url: str | None = None) 
             record, copies = copy_document(doc, real.of_document(doc.title), k, rng, alphabet, folder)
             documents.append(record)
             clauses.extend(copies)
-    catalog = Catalog(documents, clauses)
+    remembered = [str(s.resolve()) for s in sources]
+    catalog = Catalog(documents, clauses, remembered)
     assert len(catalog.by_id) == len(clauses), "synthetic clause ids collide"
-    tokenizer = Tokenizer.load(real_kb / "lexical" / "dictionary.txt")
-    LexicalIndex.build(tokenizer, clauses).save(out / "lexical")
+    LexicalIndex.build(Tokenizer.for_corpus([clause_text(c) for c in clauses]), clauses).save(out / "lexical")
     catalog.save(out / "catalog.json")
     count = write_vectors(real_kb, out, url)
-    write_manifest(real_kb, out, documents, count, url)
+    write_manifest(real_kb, out, documents, count, remembered, url)
     return catalog
 
 
 def write_manifest(real_kb: Path, out: Path, documents: list[DocRecord], unit_count: int,
-                   url: str | None) -> None:
+                   sources: list[str], url: str | None) -> None:
     """The manifest last, by the product's own ingest code, so the folder verifies as a whole KB."""
     model = _model_name(real_kb)
-    builder = Builder(out, [], SimpleNamespace(name=model), VectorIndex(out, model, url))
+    builder = Builder(out, [Path(s) for s in sources], SimpleNamespace(name=model), VectorIndex(out, model, url))
     builder.write_manifest(documents, unit_count)
+
+
+def publish(real_kb: Path, out: Path, url: str) -> None:
+    """Publish the folder's generation on the Chroma server, as ``python -m kb ingest`` does last."""
+    from kb.generation import verify
+    from kb.publish import SharedState
+
+    index = VectorIndex(out, _model_name(real_kb), url)
+    manifest, problem = verify(out, index.name)
+    if manifest is None:
+        raise RuntimeError(f"{out} is not a whole generation: {problem}")
+    SharedState(index).publish(out, manifest)
 
 
 def _model_name(real_kb: Path) -> str:

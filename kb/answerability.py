@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from kb.evidence import Sentence
 from kb.params import Params
-from kb.query import CorpusStats, Query, Term
+from kb.query import CorpusStats, Query
 from kb.retrieve import Candidate, HybridRetriever, coverage, term_coverage
 from kb.text import fold_width
 
@@ -31,14 +31,14 @@ class Judgement:
 
 
 def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], dense_top: float,
-          retriever: HybridRetriever, corpus: CorpusStats, params: Params, referenced: bool = False) -> Judgement:
+          retriever: HybridRetriever, corpus: CorpusStats, params: Params) -> Judgement:
     evidence = "\n".join(retriever.clause_text(c.clause_id) for c in candidates[:EVIDENCE_CLAUSES])
     terms = query.content_terms()
     cover = {t.position: term_coverage(t.text, evidence, query) for t in terms}
     focus = [t for t in terms if t.focus]
     others = [t for t in terms if not t.focus]
     elsewhere = [p for p in query.elsewhere if p not in evidence]
-    missing_type = _missing_type(query, sentences, candidates[:EVIDENCE_CLAUSES], cover)
+    missing_type = _missing_type(query, sentences, candidates[:EVIDENCE_CLAUSES])
     scores = [c.score for c in candidates[:2]] + [0.0, 0.0]
     features = {
         "dense_top": dense_top,
@@ -59,8 +59,6 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
     uncovered = sorted((t for t in terms if cover[t.position] < COVERED),
                        key=lambda t: (not t.focus, t.in_corpus, -t.specificity, t.position))
     missing = elsewhere + [n for n in query.focus_phrases(uncovered) if n not in elsewhere]
-    if referenced:
-        return Judgement(True, 1.0, features, [], None)
     label = None
     if missing_type is not None:
         label = missing_type.label_en if query.english else missing_type.label
@@ -78,7 +76,7 @@ def _joint(query: Query, sentences: list[Sentence], ids: set[str]) -> float:
     return best
 
 
-def _missing_type(query: Query, sentences: list[Sentence], top: list[Candidate], cover: dict[int, float]):
+def _missing_type(query: Query, sentences: list[Sentence], top: list[Candidate]):
     """The first asked kind of value that no sentence of the best clauses holds next to the
     question's words (「本条例自2020年1月1日起施行」 is a date, but not the date of an annual report)."""
     ids = {c.clause_id for c in top}

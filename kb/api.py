@@ -1,19 +1,20 @@
 """``KnowledgeBase``: the one object app/, eval/ and the CLI talk to."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 
 from ingest.model import Clause
 from kb.answering import Answerer
 from kb.build import IngestReport
-from kb.catalog import recorded_sources
 from kb.embed_cache import CachedEmbedder
 from kb.model import Answer, DocumentInfo, Hit, Lookup, SearchFilters, Standing, StreamEvent
 from kb.serving import Serving, Snapshot
 from kb.settings import Settings
+from kb.source_set import IngestPlan, SourceListing
 from kb.vectors import VectorIndex
 
 __all__ = ["DocumentInfo", "KnowledgeBase", "Lookup", "SearchFilters", "StreamEvent"]
@@ -23,28 +24,45 @@ class KnowledgeBase:
     """Open with ``KnowledgeBase.open()``; see the package docstring for usage."""
 
     def __init__(self, settings: Settings | None = None):
-        settings = settings or Settings()
-        if "sources" not in settings.model_fields_set and (built_from := recorded_sources(settings.dir)):
-            # A KB folder built with `ingest --source …` keeps its sources when none are given.
-            settings = settings.model_copy(update={"sources": built_from})
-        self.settings = settings
+        self.settings = settings or Settings()
         self._serving = Serving(self.settings)
         self._answerer = Answerer(self.settings, self._serving.snapshot)
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, progress: bool = True) -> KnowledgeBase:
-        """Open the knowledge base, building or updating it first when the sources changed
-        (with a Chroma server: taking the version published there, when there is one)."""
+    def open(cls, settings: Settings | None = None, *, progress: bool = True, wait: bool = False) -> KnowledgeBase:
+        """Open the knowledge base as it is: a reader never adds or removes documents. Only a KB
+        with no generation yet is built (from ``settings.sources``), and a damaged one rebuilt from
+        the sources it remembers. With a Chroma server: the version published there.
+        ``wait``: retry a Chroma server that cannot be reached when nothing is cached (the app)."""
         kb = cls(settings)
-        kb._serving.open_index(progress=progress)
+        kb._serving.open_index(progress=progress, wait=wait)
         return kb
 
-    def ingest(self, *, progress: bool = True, on_progress=None) -> IngestReport:
-        """Bring the index up to date with the sources; returns an ``IngestReport``.
+    def ingest(self, *, sources: list[Path] | None = None, progress: bool = True, on_progress=None,
+               on_plan: Callable[[IngestPlan], None] | None = None,
+               on_wait: Callable[[str], None] | None = None) -> IngestReport:
+        """Bring the index up to date with the remembered sources, or replace them with ``sources``;
+        one writer at a time. Returns an ``IngestReport``.
 
-        ``on_progress(stage, done, total)`` lets the app draw its own progress bar.
+        ``on_plan(plan)`` sees what will be added, removed or kept before anything changes;
+        ``on_progress(stage, done, total)`` lets the app draw its own progress bar;
+        ``on_wait(message)`` is told when another ingest holds the knowledge base.
         """
-        return self._serving.ingest(progress=progress, on_progress=on_progress)
+        return self._serving.writer.ingest(sources, progress=progress, on_progress=on_progress,
+                                           on_plan=on_plan, on_wait=on_wait)
+
+    def plan_ingest(self, sources: list[Path] | None = None) -> IngestPlan:
+        """What ``ingest(sources=...)`` would add, remove or keep, changing nothing (``--dry-run``)."""
+        return self._serving.writer.plan(sources)
+
+    def sources(self) -> SourceListing:
+        """The remembered sources (None for a KB never ingested) and, under each, every file:
+        present, changed since ingest, missing on disk, or new."""
+        return self._serving.source_states()
+
+    def gc(self, *, dry_run: bool = False) -> list[str]:
+        """Delete this model's collections of other chunking versions (once this version is published)."""
+        return self._serving.writer.gc(dry_run=dry_run)
 
     def answer(self, question: str, history: list[dict] | None = None, as_of: str | None = None, *,
                mode: str | None = None) -> Answer:

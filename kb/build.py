@@ -9,9 +9,8 @@ A folder that does not match its manifest (see ``kb.generation``) is rebuilt, ne
 """
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ingest.errors import UnreadableSource
+from ingest.errors import UnreadableSource, printable
 from ingest.limits import DEFAULT_LIMITS, SourceLimits
 from ingest.loader import load_document
 from ingest.model import Clause
@@ -31,6 +30,7 @@ from kb.catalog import Catalog, DocRecord
 from kb.embed_cache import CachedEmbedder
 from kb.generation import Manifest, checksums, discard, generation_id, verify
 from kb.lexical import LexicalIndex, clause_text
+from kb.source_set import IngestPlan, file_sha256, under
 from kb.tokenize import Tokenizer
 from kb.units import Unit, units_for
 from kb.vectors import VectorIndex
@@ -51,6 +51,7 @@ class IngestReport:
     units_added: int = 0
     units_deleted: int = 0
     seconds: float = 0.0
+    plan: IngestPlan | None = None   # what the ingest set out to do (printed before it started)
 
     def summary(self) -> str:
         return (f"新增 {len(self.added)}，更新 {len(self.changed)}，删除 {len(self.removed)}，"
@@ -58,31 +59,29 @@ class IngestReport:
                 f"写入 {self.units_added} / 删除 {self.units_deleted} 个向量；用时 {self.seconds:.1f} 秒")
 
 
-def file_sha256(path: Path) -> str:
-    """Read in blocks: a file far over the size limit is hashed, then refused, without filling memory."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class Builder:
+    """``sources``: the folders and files to ingest (absolute), remembered in the catalog and manifest."""
+
     def __init__(self, kb_dir: Path, sources: list[Path], embedder: CachedEmbedder, vectors: VectorIndex,
                  limits: SourceLimits = DEFAULT_LIMITS):
-        self.kb_dir, self.sources, self.embedder, self.vectors = kb_dir, sources, embedder, vectors
+        self.kb_dir, self.embedder, self.vectors = kb_dir, embedder, vectors
+        self.sources = [str(s) for s in sources]
         self.limits = limits
         self.catalog_path = kb_dir / "catalog.json"
         self.lexical_dir = kb_dir / "lexical"
 
-    def run(self, progress: bool = True, on_progress: ProgressFn | None = None) -> tuple[IngestReport, Catalog]:
+    def run(self, progress: bool = True, on_progress: ProgressFn | None = None,
+            vectors_match_catalog: bool = False) -> tuple[IngestReport, Catalog]:
+        """``vectors_match_catalog``: the writer checked that the collection holds exactly the current
+        catalog's units (same generation, same count, the last writer finished), so they need not be
+        listed, which over HTTP is most of an unchanged re-ingest of a large corpus."""
         started = time.perf_counter()
         report = IngestReport()
         self.kb_dir.mkdir(parents=True, exist_ok=True)
-        self._check_integrity(report)
+        vectors_match_catalog &= self._check_integrity(report)
         old = Catalog.load(self.catalog_path) if self.catalog_path.exists() else Catalog([], [])
         old_by_source = {d.source: d for d in old.documents}
-        found = discover_sources(self.sources, supported_suffixes())
+        found = discover_sources([Path(s) for s in self.sources], supported_suffixes())
         files = [f.resolve() for f in found.files]
         report.warnings.extend(found.missing)
         report.errors.extend(found.refused)
@@ -90,20 +89,25 @@ class Builder:
         documents: list[DocRecord] = []
         clauses: list[Clause] = []
         keys: set[str] = set()
+        carried = self._carry_missing_sources(old, report, keys)
         for i, path in enumerate(tqdm(files, desc="解析文件 files", unit="个", disable=not progress)):
             if on_progress:
                 on_progress("files", i, len(files))
             self._take_file(path, old, old_by_source, report, documents, clauses, keys)
-        seen = {str(p) for p in files}
+        for doc in carried:
+            documents.append(doc)
+            clauses.extend(old.of_document(doc.title))
+        seen = {str(p) for p in files} | {d.source for d in carried}
         report.removed = [d.source for d in old.documents if d.source not in seen]
-        catalog = Catalog(documents, clauses, [os.path.abspath(s) for s in self.sources])
+        catalog = Catalog(documents, clauses, self.sources)
 
         units = [u for c in clauses for u in units_for(c)]
         wanted = {u.id for u in units}
-        present = self.vectors.ids()
+        present = {u.id for c in old.clauses for u in units_for(c)} if vectors_match_catalog else self.vectors.ids()
         todo = [u for u in units if u.id not in present]
         stale = sorted(present - wanted)
-        unchanged = not (todo or stale or report.added or report.changed or report.removed)
+        unchanged = not (todo or stale or report.added or report.changed or report.removed
+                         or old.sources != self.sources)
         if unchanged and self.catalog_path.exists() and LexicalIndex.is_current(self.lexical_dir):
             report.seconds = time.perf_counter() - started
             return report, old if not documents else catalog
@@ -120,13 +124,34 @@ class Builder:
             on_progress("done", 1, 1)
         return report, catalog
 
-    def _check_integrity(self, report: IngestReport) -> None:
+    def _carry_missing_sources(self, old: Catalog, report: IngestReport, keys: set[str]) -> list[DocRecord]:
+        """A source that is missing as a whole (an unmounted share, a moved folder) keeps its documents:
+        only ``--source`` without it removes them. Their keys are taken first, so no new file collides."""
+        carried: list[DocRecord] = []
+        for root in self.sources:
+            if Path(root).exists():
+                continue
+            kept = [d for d in old.documents if under(d.source, root) and d.key not in keys]
+            if not kept:
+                continue
+            carried += kept
+            keys.update(d.key for d in kept)
+            report.warnings.append(
+                f"来源 {printable(root)} 不存在（未挂载或已移动？），保留其上次导入的 {len(kept)} 个文件；"
+                "若确实不再需要，请用 --source 重新指定来源。"
+                f"The source {printable(root)} is missing: its {len(kept)} documents are kept; "
+                "to remove them, ingest with --source without it.")
+        return carried
+
+    def _check_integrity(self, report: IngestReport) -> bool:
+        """False (after discarding the derived files, so they are rebuilt) when the folder is damaged."""
         _, problem = verify(self.kb_dir, self.vectors.name)
         if problem:
             message = f"知识库文件夹 {self.kb_dir} 不完整或已损坏：{problem}。已丢弃这些文件，正在从源文件重建。"
             log.warning(message)
             report.warnings.append(message)
             discard(self.kb_dir)
+        return not problem
 
     def _take_file(self, path, old, old_by_source, report, documents, clauses, keys) -> None:
         sha = file_sha256(path)
@@ -180,4 +205,5 @@ class Builder:
         sums = checksums(self.kb_dir)
         Manifest(embedding_model=self.embedder.name, collection=self.vectors.name,
                  generation=generation_id(sums), unit_count=unit_count, checksums=sums,
-                 files={d.source: d.sha256 for d in documents}).save(self.kb_dir)
+                 files={d.source: d.sha256 for d in documents}, sources=self.sources,
+                 host=socket.gethostname()).save(self.kb_dir)

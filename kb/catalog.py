@@ -31,10 +31,13 @@ class DocRecord:
 
 
 class Catalog:
+    """``sources``: the folders and files the KB was built from (what ``python -m kb ingest`` uses
+    again when it is given none); None in a catalog written before they were remembered."""
+
     def __init__(self, documents: list[DocRecord], clauses: list[Clause], sources: list[str] | None = None):
         self.documents = documents
         self.clauses = clauses
-        self.sources = sources   # the folders and files it was built from (absolute), when recorded
+        self.sources = sources
         self.by_id = {c.id: c for c in clauses}
         self.by_key = {d.key: d for d in documents}
         self._of_title: dict[str, list[Clause]] = {}
@@ -70,8 +73,8 @@ class Catalog:
         return [d for d in self.documents if d.kind == "plan"]
 
     def save(self, path: Path) -> None:
-        data = {"documents": [asdict(d) for d in self.documents],
-                "clauses": [asdict(c) for c in self.clauses], "sources": self.sources}
+        data = {"sources": self.sources, "documents": [asdict(d) for d in self.documents],
+                "clauses": [asdict(c) for c in self.clauses]}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)  # atomic: a killed ingest leaves the previous catalog whole
@@ -81,19 +84,3 @@ class Catalog:
         data = json.loads(path.read_text(encoding="utf-8"))
         return cls([DocRecord.from_json(d) for d in data["documents"]], [Clause(**c) for c in data["clauses"]],
                    data.get("sources"))
-
-
-def recorded_sources(kb_dir: Path) -> list[Path] | None:
-    """The sources the KB folder was last built from, or None when it records none.
-
-    ``python -m kb ingest --kb DIR --source old.md`` then ``python -m kb ask --kb DIR``: the second
-    command, given no sources, must update from the same ones, not drop what the first one added.
-    """
-    path = kb_dir / "catalog.json"
-    if not path.is_file():
-        return None
-    try:
-        sources = json.loads(path.read_text(encoding="utf-8")).get("sources")
-    except (OSError, ValueError, AttributeError):
-        return None   # a damaged catalog is rebuilt from the default sources (kb.build)
-    return [Path(s) for s in sources] if isinstance(sources, list) and sources else None

@@ -30,6 +30,9 @@ class Manifest:
     checksums: dict[str, str]       # derived file (relative, "/"-separated) → sha256
     files: dict[str, str] = field(default_factory=dict)   # source file → sha256, as ingested
     format: int = FORMAT
+    sources: list[str] | None = None   # the remembered source folders and files (also in catalog.json)
+    host: str = ""                     # the machine that ingested it: only there are the sources on disk
+    published_at: str = ""             # set in the Chroma server's head record when it was published
 
     def save(self, kb_dir: Path) -> None:
         tmp = kb_dir / f"{MANIFEST}.{os.getpid()}.tmp"
@@ -68,6 +71,14 @@ def stamp(kb_dir: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def read_manifest(kb_dir: Path) -> Manifest | None:
+    """The manifest as written, unchecked (for reports; ``verify`` before serving anything)."""
+    try:
+        return Manifest.from_json(json.loads((kb_dir / MANIFEST).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def verify(kb_dir: Path, collection: str | None = None) -> tuple[Manifest | None, str | None]:

@@ -7,7 +7,6 @@ bigrams, which still match when the question segments differently from the docum
 from __future__ import annotations
 
 import json
-import math
 import re
 import shutil
 from pathlib import Path
@@ -83,11 +82,6 @@ class LexicalIndex:
                 doc_freq[t] = doc_freq.get(t, 0) + 1
         return cls(tokenizer, [c.id for c in clauses], _bm25(tokens),
                    _bm25([char_bigrams(clause_text(c)) for c in clauses]), doc_freq)
-
-    def idf(self, token: str) -> float:
-        """Inverse document frequency over clauses; a word no clause uses gets the highest."""
-        n = len(self.clause_ids)
-        return math.log((n + 1) / (self.doc_freq.get(token, 0) + 0.5))
 
     def query_tokens(self, query: str) -> list[str]:
         return [t for t in self.tokenizer.tokenize(query) if t in self._word_vocab]

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import tomllib
 
 PARAMS_PATH = Path(__file__).resolve().parent / "params.toml"
 

@@ -23,6 +23,7 @@ from kb.vectors import VectorIndex
 log = logging.getLogger("kb")
 
 HEAD = "head"
+LEASE = "lease"      # the writer's lease (kb.locks); not part of any generation
 CHUNK = 512 * 1024   # bytes per record; a generation is ~1.5 MB, so a handful of records
 KEEP = 2             # generations kept: the head and the one before, which a slow reader may be fetching
 
@@ -39,15 +40,33 @@ class SharedState:
     """``head()`` is one small read; ``publish`` and ``fetch`` move a whole generation."""
 
     def __init__(self, vectors: VectorIndex):
-        self._guard = vectors.guarded
+        self.vectors = vectors
         self.name = state_collection_name(vectors.name)
-        self._col = vectors.side_collection(self.name)
+        self._collection = None
+
+    def _call(self, fn):
+        """``fn(collection)``, guarded; a failure forgets the collection, so a server that restarted
+        (perhaps empty) is looked up again by name on the next call."""
+        try:
+            if self._collection is None:
+                self._collection = self.vectors.side_collection(self.name)
+            return self.vectors.guarded(lambda: fn(self._collection))
+        except Exception:
+            self._collection = None
+            raise
 
     def head(self) -> Manifest | None:
-        got = self._guard(lambda: self._col.get(ids=[HEAD], include=["documents"]))
+        got = self._call(lambda col: col.get(ids=[HEAD], include=["documents"]))
         if not got["ids"]:
             return None
         return Manifest.from_json(json.loads(got["documents"][0]))
+
+    def lease(self) -> dict | None:
+        got = self._call(lambda col: col.get(ids=[LEASE], include=["documents"]))
+        return json.loads(got["documents"][0]) if got["ids"] else None
+
+    def put_lease(self, record: dict) -> None:
+        self._put([LEASE], [json.dumps(record, ensure_ascii=False)], [{"kind": LEASE}])
 
     def publish(self, kb_dir: Path, manifest: Manifest) -> None:
         gen = manifest.generation
@@ -68,8 +87,8 @@ class SharedState:
 
     def fetch(self, head: Manifest, kb_dir: Path) -> None:
         """Download ``head``'s files, check every checksum, and install them in the KB folder."""
-        got = self._guard(lambda: self._col.get(where={"generation": head.generation},
-                                                include=["documents", "metadatas"]))
+        got = self._call(lambda col: col.get(where={"generation": head.generation},
+                                             include=["documents", "metadatas"]))
         parts: dict[str, dict[int, bytes]] = {}
         for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
             if rid == HEAD:
@@ -91,11 +110,12 @@ class SharedState:
 
     def _put(self, ids: list[str], docs: list[str], metas: list[dict]) -> None:
         # Chroma wants a vector per record; these records are looked up by id and metadata only.
-        self._guard(lambda: self._col.upsert(ids=ids, documents=docs, metadatas=metas,
-                                             embeddings=[[1.0]] * len(ids)))
+        self._call(lambda col: col.upsert(ids=ids, documents=docs, metadatas=metas,
+                                          embeddings=[[1.0]] * len(ids)))
 
     def _prune(self, keep: set[str]) -> None:
-        rows = self._guard(lambda: self._col.get(include=["metadatas"]))
-        old = [i for i, m in zip(rows["ids"], rows["metadatas"]) if i != HEAD and m["generation"] not in keep]
+        rows = self._call(lambda col: col.get(include=["metadatas"]))
+        old = [i for i, m in zip(rows["ids"], rows["metadatas"])
+               if i not in (HEAD, LEASE) and (m or {}).get("generation") not in keep]
         if old:
-            self._guard(lambda: self._col.delete(ids=old))
+            self._call(lambda col: col.delete(ids=old))

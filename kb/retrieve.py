@@ -24,7 +24,10 @@ from kb.references import Resolution, named_document, parse_references, resolve
 from kb.text import fold_width
 from kb.vectors import VectorIndex, VectorStoreUnavailable
 
-QUERY_CACHE = 1024  # query embeddings kept (a repeated question costs no embedding)
+QUERY_CACHE = 1024   # query embeddings kept (a repeated question costs no embedding)
+# Coverage (a substring test per question word) is measured on this many of the candidates best by
+# every other feature, or on as many as the caller keeps; the rest rank below them anyway.
+COVERAGE_POOL = 80
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class HybridRetriever:
         self._jurisdiction = {d.title: lexicon.document_jurisdiction(d.title, d.issuer) for d in catalog.documents}
         self._text = {c.id: fold_width(f"{c.title}\n{c.text}").lower() for c in catalog.clauses}
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._values: dict[str, frozenset[str]] = {}   # clause id → the kinds of value its text holds
 
     def clause_text(self, clause_id: str) -> str:
         """A clause's title and text as coverage is measured on (width-folded, lower-cased)."""
@@ -103,9 +107,13 @@ class HybridRetriever:
                 signals["continuity"] = _by_best(self.lexical.bigram_scores(previous))
         references = {c.id: 1.0 / (1 + rank) for rank, c in enumerate(resolution.clauses)} if resolution else {}
         pool = set(dense) | set(signals["lexical"]) | set(signals["bigram"]) | set(references)
-        candidates = []
+        scored = []
         for cid in pool:
             features = self.features(cid, query, signals, named, references)
+            scored.append((params.ranking_score(features), cid, features))
+        candidates = []
+        for _, cid, features in heapq.nsmallest(max(top_k, COVERAGE_POOL), scored, key=lambda s: (-s[0], s[1])):
+            features["coverage"] = coverage(query, self._text[cid])
             found_by = tuple(name for name in ("reference", "dense", "lexical", "bigram")
                              if cid in (references if name == "reference" else signals[name]))
             candidates.append(Candidate(cid, features, params.ranking_score(features), found_by, windows.get(cid)))
@@ -119,7 +127,7 @@ class HybridRetriever:
         opening = clause.kind == "preface" or clause.article == 1
         return {
             **{name: table.get(cid, 0.0) for name, table in signals.items()},
-            "coverage": coverage(query, self._text[cid]),
+            "coverage": 0.0,   # measured afterwards, on the candidates that can still lead
             "named_doc": float(named is not None and clause.doc_title == named.title),
             "jurisdiction": float(bool(query.jurisdictions)
                                   and self._jurisdiction.get(clause.doc_title) in query.jurisdictions),
@@ -127,10 +135,18 @@ class HybridRetriever:
             "preface": float(clause.kind == "preface" and not query.about_document),
             "opening": float(query.about_document and opening),
             "general": float(query.about_scope and clause.article is not None and clause.article <= 3),
-            "answer_type": float(bool(query.asked_types)
-                                 and all(t.held_by(clause.text) for t in query.asked_types)),
+            "answer_type": float(bool(query.asked_types) and all(t.name in self.values_held(cid)
+                                                                 for t in query.asked_types)),
             "reference": references.get(cid, 0.0),
         }
+
+    def values_held(self, clause_id: str) -> frozenset[str]:
+        """The kinds of value (kb/lexicon/answer_types.toml) the clause's text holds, worked out once."""
+        held = self._values.get(clause_id)
+        if held is None:
+            text = self.catalog.by_id[clause_id].text
+            held = self._values[clause_id] = frozenset(t.name for t in self.lexicon.answer_types if t.held_by(text))
+        return held
 
     def hits(self, retrieval: Retrieval, top_k: int) -> list[Hit]:
         return [Hit(self.catalog.by_id[c.clause_id], c.score, c.found_by, c.window)

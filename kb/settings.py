@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     admin_keys: str | None = Field(None, description="Comma-separated admin keys; set, the app shows the 管理 Admin tab and serves /api/admin/* to `Authorization: Bearer <key>`.")
     api_keys: str | None = Field(None, description="Bearer keys for /v1, /mcp and /api: a comma-separated list, or @file with one key per line; unset leaves them open (or under KB_AUTH's login).")
     rate_limit: str | None = Field(None, description="Requests allowed per key (or per client address without keys) on /v1, /mcp and /api, e.g. `60/min`, `5/s`, `1000/hour`; past it the answer is 429 with Retry-After.")
+    writer_wait_seconds: float = Field(600.0, ge=0, description="How long a second `python -m kb ingest` of the same knowledge base waits for the first to finish before it refuses (one writer at a time).")
     today: date | None = Field(None, description="The reference date (YYYY-MM-DD) that decides which documents are in force; unset means today. For tests and what-if questions.")
 
     @property

@@ -15,15 +15,12 @@ from pathlib import Path
 
 import jieba
 
+from kb.lexicon import read_files
 from kb.text import fold_width
 
-SEED_TERMS = ("专精特新", "小巨人", "瞪羚", "独角兽", "隐形冠军", "单项冠军", "小微企业", "中小微企业",
-              "中小企业", "民营企业", "民营经济", "个体工商户", "营商环境", "融资担保", "应收账款",
-              "政府采购", "知识产权", "招商引资", "孵化器", "工业互联网", "新基建", "胶东经济圈",
-              "上合示范区", "自贸试验区", "跨境电商", "海外仓", "服务贸易", "研发费用", "加计扣除",
-              "款项支付", "逾期利息", "负面清单", "告知承诺制", "电子营业执照", "标准地", "人才住房")
-
-STOP_WORDS = frozenset(["的", "了", "是", "在", "和", "与", "及", "或", "有", "对", "就", "都", "也", "还", "被", "把", "从", "向", "给", "让", "又", "并", "而", "之", "其", "该", "此", "等", "各", "个", "为", "以", "于", "由", "将", "要", "会", "能", "可", "可以", "我", "你", "他", "她", "它", "我们", "你们", "他们", "咱们", "自己", "这", "那", "这个", "那个", "这些", "那些", "这里", "那里", "哪", "哪些", "哪个", "哪里", "什么", "啥", "怎么", "怎样", "怎么样", "如何", "多少", "几", "吗", "呢", "吧", "啊", "呀", "嘛", "么", "哦", "请问", "请", "想", "想要", "需要", "一下", "一些", "一个", "有没有", "是不是", "能不能", "可不可以", "是否", "没有", "没", "不", "很", "还有", "以及", "关于", "对于", "规定", "具体", "方面", "问题", "情况", "时候", "现在", "目前", "怎么办", "有何", "何", "如果", "的话", "那么", "所以", "因为", "但是", "但", "就是", "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "be", "what", "how", "which", "who", "does", "do", "can", "with", "about", "any", "there"])
+_WORDS = read_files()["words"]   # kb/lexicon/words.toml: the built-in vocabulary shapes the index
+SEED_TERMS = tuple(_WORDS["domain"]["words"])
+STOP_WORDS = frozenset(_WORDS["stop"]["words"])
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -55,17 +52,48 @@ def corpus_dictionary(texts: Iterable[str], domain_terms: Iterable[str]) -> list
     that never occurs in it can never be cut out of it. Queries fall back to jieba's HMM for
     rare words, which BM25 could not match anyway.
     """
-    corpus = "\n".join(texts)
-    pieces = {corpus[i:i + n] for n in range(1, 7) for i in range(len(corpus) - n + 1)}
+    path = jieba.get_dict_file().name
+    with open(path, encoding="utf-8") as f:
+        found = words_in(texts, _prefix_table(line.split(" ", 1)[0] for line in f))
     lines = []
-    with open(jieba.get_dict_file().name, encoding="utf-8") as f:
+    with open(path, encoding="utf-8") as f:
         for line in f:
             word, freq = line.split(" ", 2)[:2]
-            if int(freq) >= COMMON_WORD_FREQ or word in pieces or (len(word) > 6 and word in corpus):
+            if int(freq) >= COMMON_WORD_FREQ or word in found:
                 lines.append(line.rstrip("\n"))
     lines += [f"{term} {DOMAIN_WORD_FREQ} nz" for term in sorted(set(domain_terms))]
     lines += [f"{word} {DOMAIN_WORD_FREQ} x" for word in sorted(STOP_WORDS) if re.search(r"[\u4e00-\u9fff]", word)]
     return lines
+
+
+def _prefix_table(words: Iterable[str]) -> dict[str, bool]:
+    """Every word and every prefix of a word → whether it is a word itself (jieba's own DAG idea)."""
+    table: dict[str, bool] = {}
+    for word in words:
+        table[word] = True
+        for end in range(1, len(word)):
+            table.setdefault(word[:end], False)
+    return table
+
+
+def words_in(texts: Iterable[str], table: dict[str, bool]) -> set[str]:
+    """The dictionary words that occur anywhere in ``texts``: exact, in one pass, memory bounded by
+    the dictionary. From each position the text is extended only while it is still a prefix of some
+    word, a few steps on average (a set of every substring of a 100× corpus took gigabytes)."""
+    found: set[str] = set()
+    for text in texts:
+        end_of_text = len(text)
+        for start in range(end_of_text):
+            end = start + 1
+            fragment = text[start:end]
+            while fragment in table:
+                if table[fragment]:
+                    found.add(fragment)
+                if end == end_of_text:
+                    break
+                end += 1
+                fragment = text[start:end]
+    return found
 
 
 class Tokenizer:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -43,11 +44,16 @@ def _client(kb_dir: Path, url: str | None):
             f"或取消 KB_CHROMA_URL 以使用内置数据库。({type(err).__name__}: {err})") from err
 
 
+RETRY_SECONDS = 2.0   # after a failure, calls fail at once for this long instead of waiting on a dead server
+
+
 class VectorIndex:
     """The unit vectors of one embedding model and chunking version (collection ``name``).
 
-    The client connects on first use, not when the object is made: a process can read its
-    catalog and answer by keywords while the vector store is still unreachable.
+    The client connects on first use, not when the object is made, and reconnects by itself after
+    a failure (at most every ``RETRY_SECONDS``): a process can read its catalog and answer by
+    keywords while the vector store is unreachable, and needs no restart when it comes back.
+    Opening the index never deletes anything (old collections go through ``python -m kb gc``).
     """
 
     def __init__(self, kb_dir: Path, model_name: str, url: str | None = None):
@@ -56,21 +62,47 @@ class VectorIndex:
         self._client = None
         self._collection = None
         self._connecting = threading.Lock()
+        self._failed_at = 0.0
+        self._last_error: VectorStoreUnavailable | None = None
+        # Set by a reader that found fewer vectors than its generation needs (a server restarted
+        # empty): queries then fail with this message, so answers say they used keywords alone.
+        self.shortfall: str | None = None
 
     def connect(self):
         """Open the client and the collection now; returns the chromadb collection."""
         with self._connecting:
-            if self._collection is None:
-                client = self.guarded(lambda: _client(self.kb_dir, self.url))
+            if self._collection is not None:
+                return self._collection
+            if self._last_error is not None and time.monotonic() - self._failed_at < RETRY_SECONDS:
+                raise VectorStoreUnavailable(str(self._last_error))
+            try:
+                if self._client is None:
+                    self._client = self.guarded(lambda: _client(self.kb_dir, self.url))
+                client = self._client
                 # A few thousand vectors: a wide HNSW search is still sub-millisecond and makes the
                 # neighbours exact, so a KB built in another order ranks the same (measured: it did not).
                 self._collection = self.guarded(lambda: client.get_or_create_collection(
                     self.name, metadata={"hnsw:space": "cosine", "hnsw:construction_ef": 200,
                                          "hnsw:search_ef": 200, "hnsw:M": 32,
                                          "embedding_model": self.model_name}))
-                self._client = client
-                self._drop_older_versions(client)
+            except VectorStoreUnavailable as err:
+                self._failed_at, self._last_error = time.monotonic(), err
+                raise
+            self._last_error = None
             return self._collection
+
+    def _use(self, call):
+        """``call(collection)``; a failure forgets the collection, so it is looked up again (a server
+        that restarted, or lost it, is found by name) once ``RETRY_SECONDS`` have passed."""
+        collection = self.connect()
+        try:
+            return self.guarded(lambda: call(collection))
+        except VectorStoreUnavailable as err:
+            with self._connecting:
+                if self._collection is collection:
+                    self._collection = None
+                self._failed_at, self._last_error = time.monotonic(), err
+            raise
 
     @property
     def client(self):
@@ -101,30 +133,37 @@ class VectorIndex:
                 f"向量数据库不可用（{where}）：{type(err).__name__}: {err}。"
                 "请检查服务器是否运行，或重新执行 python -m kb ingest。") from err
 
-    def _drop_older_versions(self, client) -> None:
-        """Collections of the same model built with an older chunking recipe are never read again."""
-        prefix = self.name.rsplit("-", 1)[0] + "-"
-        for name in self.guarded(client.list_collections):
-            name = getattr(name, "name", name)
-            if name.startswith(prefix) and name != self.name:
-                self.guarded(lambda name=name: client.delete_collection(name))
+    def sibling_collections(self) -> list[str]:
+        """Collections of this embedding model built with another chunking version, and their state
+        collections (``python -m kb gc`` decides which may go)."""
+        slug = re.escape(self.name.rsplit("-", 1)[0].removeprefix("plankb-"))
+        pattern = re.compile(rf"^plankb-(state-)?{slug}-[^-]+$")
+        names = [getattr(c, "name", c) for c in self.guarded(self.client.list_collections)]
+        own = {self.name, self.name.replace("plankb-", "plankb-state-", 1)}
+        return sorted(n for n in names if pattern.match(n) and n not in own)
+
+    def drop_collection(self, name: str) -> None:
+        if name == self.name:
+            raise ValueError(f"refusing to drop the collection in use: {name}")
+        self.guarded(lambda: self.client.delete_collection(name))
 
     def close(self) -> None:
         """Release the client; the next use reconnects, and an embedded Chroma then re-reads what
         other processes wrote."""
         with self._connecting:
             client, self._client, self._collection = self._client, None, None
+            self._last_error = None
         close = getattr(client, "close", None)
         if close:
             close()
 
     def ids(self) -> set[str]:
-        return set(self.guarded(lambda: self.collection.get(include=[])["ids"]))
+        return set(self._use(lambda col: col.get(include=[])["ids"]))
 
     def add(self, units: list[Unit], vectors: np.ndarray) -> None:
         if not units:
             return
-        self.guarded(lambda: self.collection.upsert(
+        self._use(lambda col: col.upsert(
             ids=[u.id for u in units], embeddings=vectors.tolist(),
             metadatas=[{"clause_id": u.clause_id, "kind": u.kind} for u in units],
             documents=[u.window for u in units]))
@@ -132,16 +171,18 @@ class VectorIndex:
     def delete(self, ids: list[str]) -> None:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            self.guarded(lambda chunk=chunk: self.collection.delete(ids=chunk))
+            self._use(lambda col, chunk=chunk: col.delete(ids=chunk))
 
     def count(self) -> int:
-        return int(self.guarded(lambda: self.collection.count()))
+        return int(self._use(lambda col: col.count()))
 
     def query(self, vector: np.ndarray, top_k: int) -> list[tuple[str, str, float, str]]:
         """(unit id, clause id, cosine similarity, unit text), best first."""
         # No count() first: chromadb returns what it has when asked for more (an empty list when
         # empty), and a count per question was a second round trip to a server.
-        result = self.guarded(lambda: self.collection.query(
+        if self.shortfall:
+            raise VectorStoreUnavailable(self.shortfall)
+        result = self._use(lambda col: col.query(
             query_embeddings=[vector.tolist()], n_results=top_k, include=["metadatas", "documents", "distances"]))
         if not result["ids"] or not result["ids"][0]:
             return []

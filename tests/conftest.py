@@ -19,6 +19,13 @@ needs_related = pytest.mark.skipif(not HAS_RELATED, reason=f"related laws not fo
                                    "(a fresh machine without ../shared)")
 
 
+def expected_unit_ids(kb) -> set[str]:
+    """The vector ids a knowledge base should hold: every unit of every clause it serves."""
+    from kb.units import units_for
+
+    return {u.id for c in kb.clauses() for u in units_for(c)}
+
+
 @pytest.fixture(scope="session")
 def embed_cache(tmp_path_factory) -> Path:
     """One embedding cache for the whole session: each text is embedded once, whatever KB uses it.

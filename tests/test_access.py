@@ -8,7 +8,14 @@ import base64
 
 import pytest
 
-from app.access import AccessPolicy, RateLimit, RateLimiter, bearer_key, error_body, parse_keys
+from app.access import (
+    AccessPolicy,
+    RateLimit,
+    RateLimiter,
+    bearer_key,
+    error_body,
+    parse_keys,
+)
 from kb import Settings
 
 pytestmark = pytest.mark.unit

@@ -1,12 +1,18 @@
 """The gold set meets issue 5's rules, and every target and fact exists in the parsed documents."""
+import re
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 
-import re
-from pathlib import Path
-
-from eval.gold import SPLITS, GoldFormatError, load_gold, parse_gold_row, select_split, split_sha256
+from eval.gold import (
+    SPLITS,
+    GoldFormatError,
+    load_gold,
+    parse_gold_row,
+    select_split,
+    split_sha256,
+)
 from eval.validate import (
     LAW_TITLES,
     absent_problems,

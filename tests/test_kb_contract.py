@@ -66,7 +66,8 @@ class TestContract:
 
     def test_out_of_domain_question_is_refused_with_nearest_clauses(self, backend_kb):
         ans = backend_kb.answer("红烧肉怎么做才好吃？")
-        assert ans.refused and ans.text == REFUSAL and len(ans.citations) >= 5
+        assert ans.refused and REFUSAL in ans.text and len(ans.citations) >= 5
+        assert "红烧肉" in ans.text   # the refusal says what the documents do not hold
 
     def test_english_question(self, backend_kb):
         ans = backend_kb.answer("How many 5G base stations will be built in the urban area?")
@@ -159,7 +160,7 @@ def test_follow_up_continues_where_the_previous_answer_came_from(kb):
 @pytest.mark.parametrize("question", ["明天青岛天气怎么样？", "今天股市怎么样", "青岛哪家海鲜馆子好吃？"])
 def test_a_place_name_alone_does_not_make_a_question_answerable(kb, question):
     ans = kb.answer(question)
-    assert ans.refused and ans.text == REFUSAL
+    assert ans.refused and REFUSAL in ans.text
 
 
 @pytest.mark.parametrize("question", ["借钱太难了", "青岛对小微企业贷款有啥支持？"])

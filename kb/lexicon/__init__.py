@@ -12,10 +12,11 @@ vocabulary without editing (or losing on upgrade) the shipped files.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import tomllib
 
 from ingest.numerals import CN_NUMERAL_CHARS
 
