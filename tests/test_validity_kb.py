@@ -165,3 +165,19 @@ def test_only_in_force_search_leaves_out_the_superseded_version(two_versions, em
     assert current and {kb.standing(h.clause).status for h in current} == {"in_force"}
     [old] = [d for d in kb.documents() if d.title == PAYMENT and d.standing.status == "superseded"]
     assert old.dates.effective_from == "2020-09-01" and old.key == f"{PAYMENT}（2020年公布）"
+
+
+def test_a_sidecar_added_later_is_read_by_the_next_ingest(tmp_path, embed_cache):
+    """Only the sidecar changed, not the document: the next ingest still re-reads its dates."""
+    folder = tmp_path / "sources"
+    folder.mkdir()
+    law = folder / "优化营商环境条例(2019).md"
+    law.write_bytes((SHARED_RELATED / law.name).read_bytes())
+    kb = KnowledgeBase(Settings(dir=tmp_path / "kb", sources=[folder], embed_cache=embed_cache, today="2026-12-01"))
+    kb.ingest(progress=False)
+    assert [d.standing.status for d in kb.documents()] == ["in_force"]
+    (folder / f"{law.name}.meta.toml").write_text("repealed_on = 2026-01-01\n", encoding="utf-8")
+    report = kb.ingest(progress=False)
+    assert report.changed == [law.name]
+    [doc] = kb.documents()
+    assert (doc.standing.status, doc.dates.sidecar) == ("repealed", f"{law.name}.meta.toml")
