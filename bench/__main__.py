@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "seconds": time.perf_counter() - started,
             "load_before": load_before, "load_after": os.getloadavg(), "rounds": args.rounds,
             "command": " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])}
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, ensure_ascii=False, indent=1),
                                            encoding="utf-8")
     print(write_report(rows, meta, args.out))
