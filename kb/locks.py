@@ -181,8 +181,11 @@ def writer_lock(kb_dir: Path, state, wait_seconds: float, on_wait: Callable[[str
             lock.lease = lease
         yield lock
     finally:
-        if lease is not None:
-            lease.release()
+        try:
+            if lease is not None:
+                lease.release()
+        except Exception as err:  # noqa: BLE001 - the server went away: the lease lapses by itself
+            log.warning("导入租约未能释放（%s 秒后自动失效）：%s", LEASE_SECONDS, err)
         lock.release()
 
 
