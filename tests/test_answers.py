@@ -76,3 +76,22 @@ def test_sentences_are_chosen_best_first_within_the_budget():
 def test_short_labels_are_parts_of_the_full_citation(kb):
     for clause in kb.clauses():
         assert short_label(clause) in clause.label, clause.id
+
+
+LOANS = [{"role": "user", "content": "小微企业贷款难，有什么支持？"},
+         {"role": "assistant", "content": "用好转贷基金和贷款风险补偿资金，逐步完善融资担保体系，支持中小微企业融资。[1]"}]
+
+
+def test_a_short_new_topic_after_a_conversation_does_not_lean_on_it(kb):
+    box = kb.answer("专栏5", history=LOANS)
+    assert box.citations[0].clause.box == 5
+    bankruptcy = kb.answer("破产怎么办", history=LOANS)
+    assert not bankruptcy.refused and "破产" in bankruptcy.citations[0].clause.text
+    assert "转贷" not in bankruptcy.text
+
+
+def test_an_elliptical_follow_up_still_leans_on_the_conversation(kb):
+    history = [{"role": "user", "content": "政府采购要给中小企业预留多少份额？"},
+               {"role": "assistant", "content": "预留该部分采购项目预算总额的30%以上专门面向中小企业采购。[1]"}]
+    ans = kb.answer("那小微企业呢？", history=history)
+    assert "60%" in ans.text or "百分之六十" in ans.text
