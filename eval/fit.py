@@ -270,7 +270,9 @@ def fit_all(kb, train: list[GoldQuestion], start: Params, args) -> Params:
     params = params.with_values(rerank=choose_rerank(kb, rows, params))
     rows = collect(kb, train, params)
     weights, bias, threshold = fit_answerability(rows, args.max_false_refusal)
-    params = params.with_values(answerable=weights, answerable_bias=bias, refuse_below=threshold)
+    X, _, _ = answerability_data(rows)
+    params = params.with_values(answerable=weights, answerable_bias=bias, refuse_below=threshold,
+                                answerable_means={"dense_top": float(X[:, ANSWERABILITY_FEATURES.index("dense_top")].mean())})
     rows = collect(kb, train, params)
     params = params.with_values(second_sentence=choose_second_sentence(kb, rows, params, args.max_chars))
     _log(f"  fitted on {len(train)} questions in {time.perf_counter() - t0:.0f} s")

@@ -30,8 +30,9 @@ class Judgement:
     missing_type: str | None    # the kind of value asked for and not found (「具体金额」), if any
 
 
-def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], dense_top: float,
+def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], dense_top: float | None,
           retriever: HybridRetriever, corpus: CorpusStats, params: Params) -> Judgement:
+    """``dense_top`` is None while the vector store is down: the fitted mean stands in for it."""
     evidence = "\n".join(retriever.clause_text(c.clause_id) for c in candidates[:EVIDENCE_CLAUSES])
     terms = query.content_terms()
     cover = {t.position: term_coverage(t.text, evidence, query) for t in terms}
@@ -41,7 +42,7 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
     missing_type = _missing_type(query, sentences, candidates[:EVIDENCE_CLAUSES])
     scores = [c.score for c in candidates[:2]] + [0.0, 0.0]
     features = {
-        "dense_top": dense_top,
+        "dense_top": dense_top if dense_top is not None else params.answerable_means.get("dense_top", 0.0),
         "sentence_top": max((s.probability for s in sentences), default=0.0),
         "coverage_top": coverage(query, evidence),
         "sentence_joint": _joint(query, sentences, {c.clause_id for c in candidates[:EVIDENCE_CLAUSES]}),

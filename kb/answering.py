@@ -147,8 +147,8 @@ class Answerer:
         retrieval = retriever.retrieve(query, top_k=max(keep, self.settings.top_k), previous=previous, params=params)
         lookup = bool(retrieval.reference and retrieval.reference.clauses)
         candidates, sentences = weigh(retrieval, retriever, params)
-        judgement = None if lookup else judge(query, candidates, sentences, retrieval.dense_top, retriever,
-                                              snap.corpus, params)
+        dense_top = retrieval.dense_top if retrieval.dense_available else None
+        judgement = None if lookup else judge(query, candidates, sentences, dense_top, retriever, snap.corpus, params)
         hits = [Hit(snap.catalog.by_id[c.clause_id], c.score, c.found_by, c.window) for c in candidates]
         answer = compose_answer(query, hits, sentences, judgement, lookup, self.settings.top_k, params)
         return Explanation(query, retrieval, candidates, sentences, judgement, answer)

@@ -77,6 +77,9 @@ class Params:
     rerank: float                    # weight of the best sentence's probability in a clause's final score
     answerable: dict[str, float]
     answerable_bias: float
+    # Values standing in for a feature that cannot be measured (dense_top while the vector store is
+    # down): its mean over the questions the model was fitted on, so it pushes neither way.
+    answerable_means: dict[str, float]
     refuse_below: float              # refuse when the answerable probability is below this
     second_sentence: float           # quote a second sentence when its probability is this share of the first's
     quote_chars: int = 150           # a factoid answer quotes about this much
@@ -111,6 +114,8 @@ def load_params(path: Path | None = None) -> Params:
         rerank=float(data["answer"]["rerank"]),
         answerable={k: float(data["answerable"].get(k, 0.0)) for k in ANSWERABILITY_FEATURES},
         answerable_bias=float(data["answerable"].get("bias", 0.0)),
+        answerable_means={k.removeprefix("mean_"): float(v) for k, v in data["answerable"].items()
+                          if k.startswith("mean_")},
         refuse_below=float(data["answerable"]["refuse_below"]),
         second_sentence=float(data["answer"]["second_sentence"]),
         quote_chars=int(data["answer"].get("quote_chars", 150)),
@@ -130,7 +135,8 @@ def dump_params(params: Params, header: str) -> str:
     lines += table("ranking", {**params.ranking, "dense_candidates": params.dense_candidates})
     lines += table("sentence", {**params.sentence, "bias": params.sentence_bias})
     lines += table("answerable", {**params.answerable, "bias": params.answerable_bias,
-                                  "refuse_below": params.refuse_below})
+                                  "refuse_below": params.refuse_below,
+                                  **{f"mean_{k}": v for k, v in params.answerable_means.items()}})
     lines += table("answer", {"rerank": params.rerank, "second_sentence": params.second_sentence,
                               "quote_chars": params.quote_chars, "list_quote_chars": params.list_quote_chars,
                               "evidence_clauses": params.evidence_clauses})
