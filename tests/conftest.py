@@ -130,6 +130,14 @@ _unexpected_skips: list[str] = []
 
 
 def pytest_runtest_logreport(report):
+    _note_skip(report)
+
+
+def pytest_collectreport(report):
+    _note_skip(report)   # a whole module skipped at import (no chromium, no playwright)
+
+
+def _note_skip(report) -> None:
     if report.skipped and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         if ALLOWED_IN_CI not in reason:
