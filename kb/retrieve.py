@@ -24,7 +24,6 @@ from kb.references import Resolution, named_document, parse_references, resolve
 from kb.text import fold_width
 from kb.vectors import VectorIndex, VectorStoreUnavailable
 
-QUERY_CACHE = 1024   # query embeddings kept (a repeated question costs no embedding)
 # Coverage (a substring test per question word) is measured on this many of the candidates best by
 # every other feature, or on as many as the caller keeps; the rest rank below them anyway.
 COVERAGE_POOL = 80
@@ -55,12 +54,13 @@ class Retrieval:
 
 class HybridRetriever:
     def __init__(self, catalog: Catalog, vectors: VectorIndex, lexical: LexicalIndex, embedder: Embedder,
-                 lexicon: Lexicon, params: Params):
+                 lexicon: Lexicon, params: Params, query_cache: int = 1024):
         self.catalog, self.vectors, self.lexical, self.embedder = catalog, vectors, lexical, embedder
         self.lexicon, self.params = lexicon, params
         self._jurisdiction = {d.title: lexicon.document_jurisdiction(d.title, d.issuer) for d in catalog.documents}
         self._text = {c.id: fold_width(f"{c.title}\n{c.text}").lower() for c in catalog.clauses}
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_cache = query_cache      # question embeddings kept (KB_QUERY_CACHE)
         self._values: dict[str, frozenset[str]] = {}   # clause id → the kinds of value its text holds
 
     def clause_text(self, clause_id: str) -> str:
@@ -71,9 +71,10 @@ class HybridRetriever:
         vector = self._query_vectors.get(text)
         if vector is None:
             vector = self.embedder.embed_queries([text])[0]
-            self._query_vectors[text] = vector
-            if len(self._query_vectors) > QUERY_CACHE:
-                self._query_vectors.popitem(last=False)
+            if self._query_cache:
+                self._query_vectors[text] = vector
+                if len(self._query_vectors) > self._query_cache:
+                    self._query_vectors.popitem(last=False)
         return vector
 
     def dense_scores(self, text: str, units: int) -> tuple[dict[str, float], dict[str, str]]:

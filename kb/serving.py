@@ -124,7 +124,8 @@ class Serving:
                 continue
             if stamp(folder) == before and lexical.clause_ids == [c.id for c in catalog.clauses]:
                 retriever = HybridRetriever(catalog, self.vectors, lexical, self.embedder,
-                                            load_lexicon(self.settings.lexicon_dir), load_params(self.settings.params_file))
+                                            load_lexicon(self.settings.lexicon_dir), load_params(self.settings.params_file),
+                                            self.settings.query_cache)
                 return Snapshot(manifest, before, catalog, lexical, retriever)
             time.sleep(0.2)
         raise KnowledgeBaseNotReady("知识库正在被另一个进程更新，请稍后再试。")

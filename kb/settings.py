@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(512, ge=16, description="Longest LLM answer, in tokens.")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="LLM sampling temperature.")
     lexicon_dir: Path | None = Field(None, description="Folder of a deployment's own vocabulary files (same names as kb/lexicon/*.toml), added to the built-in ones.")
+    query_cache: int = Field(1024, ge=0, description="Question embeddings kept in memory, so a repeated question skips the embedding (0: none).")
     params_file: Path | None = Field(None, description="Fitted ranking, answer and refusal parameters; default kb/params.toml (written by python -m eval.fit).")
     log_questions: bool = Field(True, description="Keep a question log (question, mode, refused, citations, latency, feedback; never an IP or user identity); 0 turns it off, and with it feedback.")
     log_retention_days: int = Field(365, ge=1, description="Logged questions older than this many days are deleted (at start and hourly).")

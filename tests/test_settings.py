@@ -20,7 +20,7 @@ SAMPLES = {"dir": "/tmp/somewhere", "sources": '["/tmp/a", "/tmp/b"]', "chroma_u
            "host": "0.0.0.0", "port": "8080", "auth": "user:pass",
            "llm_base_url": "http://localhost:8000/v1", "llm_model": "qwen2.5", "llm_api_key": "sk-test",
            "llm_timeout": "12.5", "llm_max_tokens": "256", "llm_temperature": "0.3",
-           "lexicon_dir": "/tmp/lexicon", "params_file": "/tmp/params.toml",
+           "lexicon_dir": "/tmp/lexicon", "params_file": "/tmp/params.toml", "query_cache": "0",
            "log_questions": "0", "log_retention_days": "30", "log_buffer": "500",
            "analytics_url": "postgresql://kb:secret@db.internal/plankb", "admin_keys": "key-one,key-two",
            "api_keys": "sk-one,sk-two", "rate_limit": "60/min",
