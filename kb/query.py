@@ -32,7 +32,7 @@ class Term:
     specificity: float      # 0 (in every clause) … 1 (in none): how much a clause holding it says
     in_corpus: bool         # some clause contains it
     generic: bool           # 企业, 政策, 支持: says nothing about what is asked
-    focus: bool             # next to the question word (「起征点是多少」「有什么补贴」)
+    focus: bool             # in the phrase next to the question word (「起征点是多少」「有什么补贴」)
 
 
 @dataclass
@@ -150,12 +150,18 @@ def _piece_of_each_word(text: str, words: list[str]) -> list[int]:
 
 
 def _adjacent(i: int, j: int, words: list[str], lexicon: Lexicon) -> bool:
-    """Word i is the content word nearest to question word j on either side, only stop words between."""
+    """Word i belongs to the phrase next to question word j on either side: only stop words
+    between j and the phrase, then only content words (「哪些认定材料」 → 认定, 材料)."""
     step = 1 if i > j else -1
     k = j + step
+    in_phrase = False
     while k != i:
-        if words[k] not in lexicon.stop_words or words[k] in lexicon.question_words:
+        if words[k] in lexicon.question_words or not re.search(r"\w", words[k]):
             return False
+        stop = words[k] in lexicon.stop_words
+        if in_phrase and stop:
+            return False
+        in_phrase = in_phrase or not stop
         k += step
     return True
 
