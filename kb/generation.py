@@ -18,7 +18,10 @@ from pathlib import Path
 MANIFEST = "manifest.json"
 CATALOG = "catalog.json"
 LEXICAL = "lexical"
-FORMAT = 2   # manifests before this carried no checksums
+# The layout of a generation's derived files. A folder written in an older one is rebuilt at start
+# from the sources it holds (same documents; vectors come back from the embedding cache):
+# 2 added checksums; 3, the documents' dates and status (a folder of 2 served every plan as 现行有效).
+FORMAT = 3
 
 
 @dataclass
@@ -92,7 +95,8 @@ def verify(kb_dir: Path, collection: str | None = None) -> tuple[Manifest | None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
-            return None, "清单 manifest.json 是旧格式，没有校验信息"
+            return None, (f"清单 manifest.json 由旧版本写入（格式 {data.get('format')}，当前为 {FORMAT}），"
+                          "缺少校验信息或文件的效力日期")
         manifest = Manifest.from_json(data)
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
         return None, "清单 manifest.json 已损坏，无法读取"

@@ -104,6 +104,28 @@ CORRUPTIONS = {"truncated catalog.json": _truncate_catalog, "garbage lexical fil
                "corrupt chroma sqlite": _corrupt_chroma}
 
 
+def test_a_folder_written_by_an_older_version_is_rebuilt_with_the_documents_dates(built_kb, tmp_path, embed_cache):
+    """A folder from before document dates were read (manifest format 2, no dates in the catalog)
+    would serve every document as 现行有效 for ever: at start it is rebuilt from the same sources."""
+    src, original, state = built_kb
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(original, kb_dir)
+    catalog = json.loads((kb_dir / "catalog.json").read_text(encoding="utf-8"))
+    for doc in catalog["documents"]:
+        doc.pop("dates", None)
+        doc.pop("meta_stamp", None)
+    (kb_dir / "catalog.json").write_text(json.dumps(catalog, ensure_ascii=False), encoding="utf-8")
+    manifest = json.loads((kb_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format"] = 2
+    (kb_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert "旧版本" in verify(kb_dir)[1]
+
+    kb = KnowledgeBase.open(Settings(dir=kb_dir, sources=[src], embed_cache=embed_cache), progress=False)
+    assert _state(kb) == state
+    [doc] = kb.documents(as_of="2026-12-01")
+    assert doc.dates.effective_from == "2023-06-01"
+
+
 @pytest.fixture(scope="module")
 def built_kb(tmp_path_factory, embed_cache) -> tuple[Path, Path, dict]:
     src = tmp_path_factory.mktemp("src")
