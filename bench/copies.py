@@ -20,11 +20,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench.synthetic import CHAR_SWAP, SEED, VECTOR_NOISE
+from bench.synthetic import CHAR_SWAP, SEED, VECTOR_NOISE, noisy_copies, real_sentence_vectors
 from ingest.loader import load_document
 from ingest.readers import supported_suffixes
 from ingest.sources import discover_sources
+from kb.catalog import Catalog
 from kb.embed_cache import CachedEmbedder
+from kb.sentences import clause_sentences
 from kb.units import units_for
 from kb.vectors import VectorIndex
 
@@ -68,13 +70,19 @@ def write_copies(sources: list[Path], folder: Path, factor: int) -> list[Path]:
 
 
 def seed_embeddings(real_kb: Path, folder: Path, cache_path: Path, real_sources: list[Path]) -> int:
-    """Put every copy's unit vectors into the embedding cache: the vector of the real unit in the
-    same place of the outline, plus noise. Returns the number of vectors stored."""
+    """Put every copy's unit and sentence vectors into the embedding cache: the vector of the real
+    unit (sentence) in the same place of the outline, plus noise. Returns the number of vectors stored."""
     model = json.loads((real_kb / "manifest.json").read_text(encoding="utf-8"))["embedding_model"]
     got = VectorIndex(real_kb, model).collection.get(include=["embeddings"])
     real_vectors = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
     by_name = {f.name: f for f in real_source_files(real_sources)}
+    real_sentences = real_sentence_vectors(real_kb)
+    sentence_of = {}   # real sentence text → its vector
+    for clause in Catalog.load(real_kb / "catalog.json").clauses:
+        for (text, _), vec in zip(clause_sentences(clause.text), real_sentences.get(clause.id, [])):
+            sentence_of[text] = vec
     outline: dict[str, list[list[np.ndarray]]] = {}
+    sentence_outline: dict[str, list[list[np.ndarray]]] = {}
     cache = CachedEmbedder(SimpleNamespace(name=model, dim=len(next(iter(real_vectors.values())))), cache_path)
     noise = np.random.default_rng(SEED)
     stored = 0
@@ -82,7 +90,10 @@ def seed_embeddings(real_kb: Path, folder: Path, cache_path: Path, real_sources:
         for path in sorted(folder.iterdir()):
             name = _COPY_NAME.match(path.name).group(2)
             if name not in outline:
-                outline[name] = [[real_vectors[u.id] for u in units_for(c)] for c in load_document(by_name[name]).clauses]
+                real_clauses = load_document(by_name[name]).clauses
+                outline[name] = [[real_vectors[u.id] for u in units_for(c)] for c in real_clauses]
+                sentence_outline[name] = [[sentence_of[t] for t, _ in clause_sentences(c.text) if t in sentence_of]
+                                          for c in real_clauses]
             original = outline[name]
             texts, vectors = [], []
             for i, clause in enumerate(load_document(path).clauses):
@@ -92,6 +103,10 @@ def seed_embeddings(real_kb: Path, folder: Path, cache_path: Path, real_sources:
                     vec = vec + noise.normal(0.0, VECTOR_NOISE, vec.shape).astype(np.float32)
                     texts.append(unit.text)
                     vectors.append(vec / np.linalg.norm(vec))
+                sentences = [t for t, _ in clause_sentences(clause.text)]
+                own = sentence_outline[name][min(i, len(original) - 1)] or units
+                texts += sentences
+                vectors += noisy_copies(own, len(sentences), noise)
             cache.remember(texts, np.stack(vectors))
             stored += len(texts)
     finally:

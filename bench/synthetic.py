@@ -29,6 +29,7 @@ from ingest.model import Clause
 from kb.build import Builder
 from kb.catalog import Catalog, DocRecord
 from kb.lexical import LexicalIndex, clause_text
+from kb.sentences import SentenceVectors, clause_sentences
 from kb.tokenize import Tokenizer
 from kb.units import units_for
 from kb.vectors import VectorIndex
@@ -91,6 +92,7 @@ def build_scaled(real_kb: Path, out: Path, factor: int, sources: list[Path], url
     catalog = Catalog(documents, clauses, remembered)
     assert len(catalog.by_id) == len(clauses), "synthetic clause ids collide"
     LexicalIndex.build(Tokenizer.for_corpus([clause_text(c) for c in clauses]), clauses).save(out / "lexical")
+    write_sentences(real_kb, out, clauses)
     catalog.save(out / "catalog.json")
     count = write_vectors(real_kb, out, url)
     write_manifest(real_kb, out, documents, count, remembered, url)
@@ -119,6 +121,39 @@ def publish(real_kb: Path, out: Path, url: str) -> None:
 
 def _model_name(real_kb: Path) -> str:
     return json.loads((real_kb / "manifest.json").read_text(encoding="utf-8"))["embedding_model"]
+
+
+def real_sentence_vectors(real_kb: Path) -> dict[str, list[np.ndarray]]:
+    """Clause id → the real KB's vector of each of its sentences."""
+    real = SentenceVectors.load(real_kb / "sentences")
+    rows = iter(real.vectors)
+    return {cid: [next(rows) for _ in range(n)] for cid, n in zip(real.clause_ids, real.counts)}
+
+
+def noisy_copies(original: list[np.ndarray], count: int, noise: np.random.Generator) -> list[np.ndarray]:
+    """``count`` vectors for a copy: the original's in the same place (its last one past its end),
+    plus noise, renormalised."""
+    out = []
+    for i in range(count):
+        vec = original[min(i, len(original) - 1)] if original else np.ones(1, np.float32)
+        vec = vec + noise.normal(0.0, VECTOR_NOISE, vec.shape).astype(np.float32)
+        out.append(vec / np.linalg.norm(vec))
+    return out
+
+
+def write_sentences(real_kb: Path, out: Path, clauses: list[Clause]) -> None:
+    """The sentence vectors of the synthetic catalog: the real ones, with noise for copies."""
+    real = real_sentence_vectors(real_kb)
+    noise = np.random.default_rng(SEED)
+    counts, vectors = [], []
+    for clause in clauses:
+        n = len(clause_sentences(clause.text))
+        original = real[_COPY.sub(r"\1", clause.id)]
+        vectors += original[:n] if clause.id in real else noisy_copies(original, n, noise)
+        counts.append(n)
+    dim = len(vectors[0]) if vectors else 1
+    SentenceVectors([c.id for c in clauses], counts,
+                    np.stack(vectors) if vectors else np.zeros((0, dim), np.float32)).save(out / "sentences")
 
 
 def write_vectors(real_kb: Path, out: Path, url: str | None = None) -> int:

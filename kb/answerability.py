@@ -44,6 +44,7 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
     features = {
         "dense_top": dense_top if dense_top is not None else params.answerable_means.get("dense_top", 0.0),
         "sentence_top": max((s.probability for s in sentences), default=0.0),
+        "sentence_dense": max((s.features.get("dense_raw", 0.0) for s in sentences), default=0.0),
         "coverage_top": coverage(query, evidence),
         "sentence_joint": _joint(query, sentences, {c.clause_id for c in candidates[:EVIDENCE_CLAUSES]}),
         "score_top": scores[0],

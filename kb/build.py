@@ -28,8 +28,9 @@ from ingest.sidecar import metadata_stamp
 from ingest.sources import discover_sources
 from kb.catalog import Catalog, DocRecord
 from kb.embed_cache import CachedEmbedder
-from kb.generation import Manifest, checksums, discard, generation_id, verify
+from kb.generation import LEXICAL, SENTENCES, Manifest, checksums, discard, generation_id, verify
 from kb.lexical import LexicalIndex, clause_text
+from kb.sentences import SentenceVectors, clause_sentences
 from kb.source_set import IngestPlan, file_sha256, under
 from kb.tokenize import Tokenizer
 from kb.units import Unit, units_for
@@ -68,7 +69,8 @@ class Builder:
         self.sources = [str(s) for s in sources]
         self.limits = limits
         self.catalog_path = kb_dir / "catalog.json"
-        self.lexical_dir = kb_dir / "lexical"
+        self.lexical_dir = kb_dir / LEXICAL
+        self.sentences_dir = kb_dir / SENTENCES
 
     def run(self, progress: bool = True, on_progress: ProgressFn | None = None,
             vectors_match_catalog: bool = False) -> tuple[IngestReport, Catalog]:
@@ -108,7 +110,8 @@ class Builder:
         stale = sorted(present - wanted)
         unchanged = not (todo or stale or report.added or report.changed or report.removed
                          or old.sources != self.sources)
-        if unchanged and self.catalog_path.exists() and LexicalIndex.is_current(self.lexical_dir):
+        if (unchanged and self.catalog_path.exists() and LexicalIndex.is_current(self.lexical_dir)
+                and SentenceVectors.is_current(self.sentences_dir)):
             report.seconds = time.perf_counter() - started
             return report, old if not documents else catalog
 
@@ -117,6 +120,7 @@ class Builder:
         report.units_deleted = len(stale)
         tokenizer = Tokenizer.for_corpus([clause_text(c) for c in clauses])
         LexicalIndex.build(tokenizer, clauses).save(self.lexical_dir)
+        self._embed_sentences(clauses, progress, on_progress)
         catalog.save(self.catalog_path)
         self.write_manifest(documents, len(wanted))
         report.seconds = time.perf_counter() - started
@@ -198,6 +202,22 @@ class Builder:
             bar.update(len(chunk))
             if on_progress:
                 on_progress("embeddings", done, len(todo))
+        bar.close()
+
+    def _embed_sentences(self, clauses: list[Clause], progress: bool, on_progress) -> None:
+        """Every sentence's vector (kb.sentences); sentences the cache holds cost nothing."""
+        total = sum(len(clause_sentences(c.text)) for c in clauses)
+        bar = tqdm(total=total, desc="句子向量 sentences", unit="句", disable=not progress)
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            bar.update(n)
+            if on_progress:
+                on_progress("sentences", done, total)
+
+        SentenceVectors.build(clauses, self.embedder.embed_passages, on_batch=advance).save(self.sentences_dir)
         bar.close()
 
     def write_manifest(self, documents: list[DocRecord], unit_count: int) -> None:

@@ -13,10 +13,11 @@ from ingest.citation import division_path
 from ingest.model import Clause
 from ingest.numerals import int_to_cn_numeral
 from kb.answerability import Judgement, gap_notice
-from kb.evidence import Sentence, clause_sentences
+from kb.evidence import Sentence
 from kb.model import REFUSAL, REFUSAL_EN, Answer, Citation, Hit
 from kb.params import Params
 from kb.query import Query
+from kb.sentences import clause_sentences
 from kb.text import split_sentences
 
 QUOTED_IN_CHINESE = "The answer quotes the Chinese source text; see the cited clauses."

@@ -14,9 +14,8 @@ from dataclasses import dataclass, replace
 from kb.params import Params
 from kb.query import Query
 from kb.retrieve import Candidate, HybridRetriever, Retrieval, term_coverage
-from kb.text import fold_width, split_sentences
-
-MIN_SENTENCE_CHARS = 8   # shorter pieces (「南村镇。」) say nothing alone and join the next sentence
+from kb.sentences import clause_sentences
+from kb.text import fold_width
 
 
 @dataclass(frozen=True)
@@ -29,27 +28,8 @@ class Sentence:
     probability: float
 
 
-def clause_sentences(text: str) -> list[tuple[str, int]]:
-    """A clause's sentences with their line numbers; a bare lead-in (「南村镇。」) is joined to the
-    sentence after it on the same line, so every piece is still a verbatim span."""
-    out: list[tuple[str, int]] = []
-    for line_no, line in enumerate(text.splitlines()):
-        carry = ""
-        for sentence in split_sentences(line):
-            if len(sentence) < MIN_SENTENCE_CHARS:
-                carry += sentence
-                continue
-            out.append((carry + sentence, line_no))
-            carry = ""
-        if carry and out and out[-1][1] == line_no:
-            out[-1] = (out[-1][0] + carry, line_no)
-        elif carry:
-            out.append((carry, line_no))
-    return out
-
-
 def sentence_features(query: Query, sentence: str, index: int, title: str, window: str | None,
-                      clause_score: float) -> dict[str, float]:
+                      clause_score: float, similarity: float, best_similarity: float) -> dict[str, float]:
     text = fold_width(sentence).lower()
     terms = query.content_terms()
     total = sum(t.specificity for t in terms)
@@ -70,6 +50,8 @@ def sentence_features(query: Query, sentence: str, index: int, title: str, windo
         "top_clause": float(clause_score == 0.0),
         "first": float(index == 0),
         "length": math.log(1 + len(sentence)),
+        "dense": similarity - best_similarity,
+        "dense_raw": similarity,
     }
 
 
@@ -79,12 +61,17 @@ def weigh(retrieval: Retrieval, retriever: HybridRetriever, params: Params) -> t
     if not top:
         return list(retrieval.candidates), []
     best_score = top[0].score
+    sims = retrieval.sentence_similarities
+    best_sim = max((float(sims[c.clause_id].max()) for c in top if len(sims.get(c.clause_id, ()))), default=0.0)
     sentences: list[Sentence] = []
     best_of: dict[str, float] = {}
     for cand in top:
         clause = retriever.catalog.by_id[cand.clause_id]
+        own = sims.get(cand.clause_id, ())
         for i, (text, line) in enumerate(clause_sentences(clause.text)):
-            f = sentence_features(retrieval.query, text, i, clause.title, cand.window, cand.score - best_score)
+            sim = float(own[i]) if i < len(own) else best_sim
+            f = sentence_features(retrieval.query, text, i, clause.title, cand.window, cand.score - best_score,
+                                  sim, best_sim)
             p = params.sentence_probability(f)
             sentences.append(Sentence(cand.clause_id, text, line, i, f, p))
             best_of[cand.clause_id] = max(best_of.get(cand.clause_id, 0.0), p)

@@ -1,6 +1,6 @@
 """One version ("generation") of the knowledge base's derived files, named by their content.
 
-An ingest writes ``lexical/`` and ``catalog.json``, then ``manifest.json`` last. The manifest names
+An ingest writes ``lexical/``, ``sentences/`` and ``catalog.json``, then ``manifest.json`` last. The manifest names
 the generation (a hash of the files' checksums), the checksum of every derived file, the Chroma
 collection and the number of vectors it expects. A folder whose files do not match its manifest
 (a killed ingest, a truncated copy, garbage, another model's manifest) is reported and rebuilt,
@@ -18,10 +18,13 @@ from pathlib import Path
 MANIFEST = "manifest.json"
 CATALOG = "catalog.json"
 LEXICAL = "lexical"
+SENTENCES = "sentences"
+FOLDERS = (LEXICAL, SENTENCES)   # a generation's folders of derived files
 # The layout of a generation's derived files. A folder written in an older one is rebuilt at start
 # from the sources it holds (same documents; vectors come back from the embedding cache):
-# 2 added checksums; 3, the documents' dates and status (a folder of 2 served every plan as 现行有效).
-FORMAT = 3
+# 2 added checksums; 3, the documents' dates and status (a folder of 2 served every plan as 现行有效);
+# 4, the sentence vectors (kb.sentences).
+FORMAT = 4
 
 
 @dataclass
@@ -51,11 +54,12 @@ class Manifest:
 
 
 def derived_files(kb_dir: Path) -> list[str]:
-    """catalog.json and every file under lexical/, relative to the KB folder, sorted."""
+    """catalog.json and every file under lexical/ and sentences/, relative to the KB folder, sorted."""
     found = [CATALOG] if (kb_dir / CATALOG).is_file() else []
-    lexical = kb_dir / LEXICAL
-    if lexical.is_dir():
-        found += sorted(p.relative_to(kb_dir).as_posix() for p in lexical.rglob("*") if p.is_file())
+    for name in FOLDERS:
+        folder = kb_dir / name
+        if folder.is_dir():
+            found += sorted(p.relative_to(kb_dir).as_posix() for p in folder.rglob("*") if p.is_file())
     return found
 
 
@@ -96,7 +100,7 @@ def verify(kb_dir: Path, collection: str | None = None) -> tuple[Manifest | None
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
             return None, (f"清单 manifest.json 由旧版本写入（格式 {data.get('format')}，当前为 {FORMAT}），"
-                          "缺少校验信息或文件的效力日期")
+                          "缺少校验信息、文件的效力日期或句子向量")
         manifest = Manifest.from_json(data)
     except (ValueError, TypeError, KeyError, UnicodeDecodeError):
         return None, "清单 manifest.json 已损坏，无法读取"
@@ -118,18 +122,24 @@ def discard(kb_dir: Path) -> None:
     """Remove the derived files (never the vectors or the embedding cache) so the next ingest rebuilds them."""
     (kb_dir / MANIFEST).unlink(missing_ok=True)
     (kb_dir / CATALOG).unlink(missing_ok=True)
-    shutil.rmtree(kb_dir / LEXICAL, ignore_errors=True)
+    for name in FOLDERS:
+        shutil.rmtree(kb_dir / name, ignore_errors=True)
 
 
 def install(stage: Path, kb_dir: Path, manifest: Manifest) -> None:
     """Move a fetched generation from ``stage`` into the KB folder; the manifest goes last."""
     kb_dir.mkdir(parents=True, exist_ok=True)
-    old = kb_dir / f"{LEXICAL}.old.{os.getpid()}"
-    shutil.rmtree(old, ignore_errors=True)
-    if (kb_dir / LEXICAL).exists():
-        (kb_dir / LEXICAL).rename(old)
-    (stage / LEXICAL).rename(kb_dir / LEXICAL)
+    olds = []
+    for name in FOLDERS:
+        old = kb_dir / f"{name}.old.{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        if (kb_dir / name).exists():
+            (kb_dir / name).rename(old)
+        if (stage / name).exists():
+            (stage / name).rename(kb_dir / name)
+        olds.append(old)
     os.replace(stage / CATALOG, kb_dir / CATALOG)
     manifest.save(kb_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    for old in olds:
+        shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(stage, ignore_errors=True)

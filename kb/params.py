@@ -34,6 +34,7 @@ RANKING_FEATURES = (
     "focus",          # a follow-up: BM25 of this turn's own words (character pairs) ÷ the best
     "continuity",     # a follow-up: BM25 of the previous answer ÷ the best
     "reference",      # the question cites the clause (「第7条」); 1 / (1 + its place among the matches)
+    "dense_sentence", # cosine of the clause's best sentence (kb.sentences) minus the best of any sentence
 )
 # Features of a sentence of one of the best clauses (kb.evidence); a logistic model gives the
 # probability that it holds what is asked.
@@ -49,12 +50,15 @@ SENTENCE_FEATURES = (
     "top_clause",     # it is a sentence of the best clause
     "first",          # the clause's first sentence
     "length",         # log of its length in characters
+    "dense",          # its cosine with the question (kb.sentences) minus the best of these sentences
+    "dense_raw",      # its cosine with the question
 )
 # Features of a question and its best evidence (kb.answerability); a logistic model gives the
 # probability that the documents answer it.
 ANSWERABILITY_FEATURES = (
     "dense_top",          # best cosine of any unit
     "sentence_top",       # probability of the best sentence
+    "sentence_dense",     # best cosine of any sentence of the best clauses with the question (kb.sentences)
     "coverage_top",       # coverage of the content words by the best clauses
     "sentence_joint",     # best sentence of the best clauses: its coverage, 0 unless it holds the asked kind of value
     "score_top",          # ranking score of the best clause

@@ -20,6 +20,7 @@ from kb.tokenize import Tokenizer
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _PIECE = re.compile(r"[，,。？?！!；;：:\s]+")     # a question's clauses; focus stays within one
+_PIECE_EN = re.compile(r"[,.?!;:]+")              # in English, spaces separate words, not clauses
 _CJK_PAIR = re.compile(r"(?=([\u3400-\u9fff]{2}))")
 
 
@@ -94,7 +95,7 @@ def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusSta
     english = is_english(own)
     words = _join_unknown(tokenizer.words(own.replace(naming, "，") if naming else own), lexicon)
     interrogatives = [i for i, w in enumerate(words) if w in lexicon.question_words]
-    pieces = _piece_of_each_word(own, words)
+    pieces = _piece_of_each_word(own, words, _PIECE_EN if english else _PIECE)
     terms = []
     for i, w in enumerate(words):
         if w in lexicon.stop_words or w in lexicon.question_words or not re.search(r"\w", w):
@@ -119,12 +120,13 @@ def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusSta
 
 
 def _join_unknown(words: list[str], lexicon: Lexicon) -> list[str]:
-    """A run of single Chinese characters that are no stop or question words is a word the
-    dictionary does not know (起/征/点 → 起征点, 公告/期 stays two words): joined back into one."""
+    """A run of single Chinese characters that are no stop, generic or question words is a word
+    the dictionary does not know (起/征/点 → 起征点, 公告/期 stays two words): joined back into one."""
     out: list[str] = []
     run = ""
     for w in [*words, ""]:
-        single = len(w) == 1 and has_cjk(w) and w not in lexicon.stop_words and w not in lexicon.question_words
+        single = (len(w) == 1 and has_cjk(w) and w not in lexicon.stop_words and w not in lexicon.question_words
+                  and not lexicon.is_generic(w))
         if single:
             run += w
             continue
@@ -136,13 +138,13 @@ def _join_unknown(words: list[str], lexicon: Lexicon) -> list[str]:
     return out
 
 
-def _piece_of_each_word(text: str, words: list[str]) -> list[int]:
+def _piece_of_each_word(text: str, words: list[str], separator: re.Pattern) -> list[int]:
     """For each word, which comma- or stop-separated piece of the question it sits in."""
     out, piece, pos = [], 0, 0
     for w in words:
         at = text.lower().find(w, pos)
         if at >= 0:
-            if _PIECE.search(text[pos:at]):
+            if separator.search(text[pos:at]):
                 piece += 1
             pos = at + len(w)
         out.append(piece)

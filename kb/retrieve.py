@@ -21,6 +21,7 @@ from kb.model import Hit
 from kb.params import Params
 from kb.query import Query
 from kb.references import Resolution, named_document, parse_references, resolve
+from kb.sentences import SentenceVectors
 from kb.text import fold_width
 from kb.vectors import VectorIndex, VectorStoreUnavailable
 
@@ -50,12 +51,14 @@ class Retrieval:
     reference: Resolution | None = None
     dense_available: bool = True
     notices: list[str] = field(default_factory=list)
+    sentence_similarities: dict[str, np.ndarray] = field(default_factory=dict)   # clause id → cosine per sentence
 
 
 class HybridRetriever:
     def __init__(self, catalog: Catalog, vectors: VectorIndex, lexical: LexicalIndex, embedder: Embedder,
-                 lexicon: Lexicon, params: Params, query_cache: int = 1024):
+                 lexicon: Lexicon, params: Params, sentences: SentenceVectors, query_cache: int = 1024):
         self.catalog, self.vectors, self.lexical, self.embedder = catalog, vectors, lexical, embedder
+        self.sentences = sentences
         self.lexicon, self.params = lexicon, params
         self._jurisdiction = {d.title: lexicon.document_jurisdiction(d.title, d.issuer) for d in catalog.documents}
         self._text = {c.id: fold_width(f"{c.title}\n{c.text}").lower() for c in catalog.clauses}
@@ -99,6 +102,9 @@ class HybridRetriever:
         except VectorStoreUnavailable as err:  # degrade to BM25 rather than fail the user
             dense, windows = {}, {}
             notices.append(f"向量数据库暂不可用，本次仅按关键词检索。{err}")
+        sentence_sims = self.sentences.similarities(self.query_vector(query.text))
+        best_sentence = {cid: float(v.max()) for cid, v in sentence_sims.items() if len(v)}
+        top_sentence = max(best_sentence.values(), default=0.0)
         signals = {"dense": _min_max(dense), "lexical": _by_best(self.lexical.scores(query.lexical_text)),
                    "bigram": _by_best(self.lexical.bigram_scores(query.lexical_text))}
         follow_up = query.text != query.own
@@ -111,6 +117,7 @@ class HybridRetriever:
         scored = []
         for cid in pool:
             features = self.features(cid, query, signals, named, references)
+            features["dense_sentence"] = best_sentence.get(cid, top_sentence - 1.0) - top_sentence
             scored.append((params.ranking_score(features), cid, features))
         candidates = []
         for _, cid, features in heapq.nsmallest(max(top_k, COVERAGE_POOL), scored, key=lambda s: (-s[0], s[1])):
@@ -120,7 +127,9 @@ class HybridRetriever:
             candidates.append(Candidate(cid, features, params.ranking_score(features), found_by, windows.get(cid)))
         ranked = heapq.nsmallest(max(top_k, params.evidence_clauses), candidates, key=lambda c: (-c.score, c.clause_id))
         return Retrieval(query=query, candidates=ranked, dense_top=max(dense.values(), default=0.0),
-                         reference=resolution, dense_available=not notices, notices=notices)
+                         reference=resolution, dense_available=not notices, notices=notices,
+                         sentence_similarities={c.clause_id: sentence_sims.get(c.clause_id, np.zeros(0))
+                                                for c in ranked})
 
     def features(self, cid: str, query: Query, signals: dict[str, dict[str, float]], named: DocRecord | None,
                  references: dict[str, float]) -> dict[str, float]:

@@ -11,6 +11,7 @@ import logging
 import socket
 import threading
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,8 +19,9 @@ from kb.build import IngestReport
 from kb.catalog import Catalog
 from kb.embed_cache import CachedEmbedder
 from kb.embeddings import load_embedder
-from kb.generation import CATALOG, LEXICAL, Manifest, read_manifest, stamp, verify
+from kb.generation import CATALOG, LEXICAL, SENTENCES, Manifest, read_manifest, stamp, verify
 from kb.lexical import LexicalIndex
+from kb.sentences import SentenceVectors
 from kb.lexicon import load_lexicon
 from kb.locks import FolderLock, live
 from kb.params import load_params
@@ -115,17 +117,18 @@ class Serving:
             if problem:
                 raise KnowledgeBaseNotReady(f"知识库文件夹 {folder} 不完整或已损坏：{problem}。"
                                             "请运行 python -m kb ingest 重建。")
-            if manifest is None or not LexicalIndex.is_current(folder / LEXICAL):
+            if manifest is None or not _derived_current(folder):
                 raise KnowledgeBaseNotReady(NOT_BUILT)
             try:
                 catalog, lexical = Catalog.load(folder / CATALOG), LexicalIndex.load(folder / LEXICAL)
+                sentences = SentenceVectors.load(folder / SENTENCES)
             except (OSError, ValueError):   # another process is installing a generation right now
                 time.sleep(0.2)
                 continue
             if stamp(folder) == before and lexical.clause_ids == [c.id for c in catalog.clauses]:
                 retriever = HybridRetriever(catalog, self.vectors, lexical, self.embedder,
                                             load_lexicon(self.settings.lexicon_dir), load_params(self.settings.params_file),
-                                            self.settings.query_cache)
+                                            sentences, self.settings.query_cache)
                 return Snapshot(manifest, before, catalog, lexical, retriever)
             time.sleep(0.2)
         raise KnowledgeBaseNotReady("知识库正在被另一个进程更新，请稍后再试。")
@@ -204,7 +207,7 @@ class Serving:
 
     def _cached_generation(self) -> bool:
         manifest, problem = verify(self.settings.dir, self.vectors.name)
-        return manifest is not None and not problem and LexicalIndex.is_current(self.settings.dir / LEXICAL)
+        return manifest is not None and not problem and _derived_current(self.settings.dir)
 
     def _open_shared(self, progress: bool, on_progress, wait: bool) -> IngestReport | None:
         said = ""
@@ -337,3 +340,8 @@ def source_warnings(report: dict) -> list[str]:
         out.append(f"来源文件夹中有 {len(report['new'])} 个新文件尚未导入；运行 python -m kb ingest 导入。"
                    f"{len(report['new'])} new file(s) not ingested yet.")
     return out
+
+
+def _derived_current(folder: Path) -> bool:
+    """The BM25 index and the sentence vectors were written by this version's recipes."""
+    return LexicalIndex.is_current(folder / LEXICAL) and SentenceVectors.is_current(folder / SENTENCES)

@@ -85,6 +85,11 @@ def _garbage_lexical(kb_dir: Path) -> None:
         path.write_bytes(os.urandom(path.stat().st_size))
 
 
+def _truncate_sentence_vectors(kb_dir: Path) -> None:
+    path = kb_dir / "sentences" / "vectors.npy"
+    path.write_bytes(path.read_bytes()[:path.stat().st_size // 3])
+
+
 def _drop_manifest(kb_dir: Path) -> None:
     (kb_dir / "manifest.json").unlink()
 
@@ -100,6 +105,7 @@ def _corrupt_chroma(kb_dir: Path) -> None:
 
 
 CORRUPTIONS = {"truncated catalog.json": _truncate_catalog, "garbage lexical files": _garbage_lexical,
+               "truncated sentence vectors": _truncate_sentence_vectors,
                "missing manifest": _drop_manifest, "manifest of another collection": _other_collection,
                "corrupt chroma sqlite": _corrupt_chroma}
 

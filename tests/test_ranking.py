@@ -57,3 +57,19 @@ def test_the_llama_index_retriever_returns_top_k_nodes(kb):
 
     for k in (1, 5):
         assert len(KnowledgeBaseRetriever(kb, top_k=k).retrieve(QueryBundle("小微企业融资"))) == k
+
+
+@pytest.mark.integration
+def test_every_sentence_of_every_clause_has_its_vector_and_the_asked_one_scores_best(kb):
+    """The sentence vectors (kb/sentences.py) line up with the verbatim sentences the answer quotes,
+    and the real model puts the sentence that states the asked fact above its clause's others."""
+    from kb.sentences import clause_sentences
+
+    snap = kb.snapshot()
+    vectors = snap.retriever.sentences
+    assert vectors.clause_ids == [c.id for c in snap.catalog.clauses]
+    assert vectors.counts == [len(clause_sentences(c.text)) for c in snap.catalog.clauses]
+    [item1] = [c for c in snap.catalog.clauses if c.doc_kind == "plan" and c.item == 1]
+    sentences = [s for s, _ in clause_sentences(item1.text)]
+    sims = vectors.similarities(snap.retriever.query_vector("在青岛开办一家企业要花几个工作日？"))[item1.id]
+    assert "0.5个工作日" in sentences[int(sims.argmax())]

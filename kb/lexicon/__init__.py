@@ -171,6 +171,17 @@ def _mappings(entries: list[dict]) -> tuple[Mapping, ...]:
     return tuple(Mapping(CueSet(e["cues"]), tuple(e["terms"])) for e in entries)
 
 
+def _stop_lists(languages: list[str]) -> frozenset[str]:
+    """The stopwords-iso lists (github.com/stopwords-iso, MIT) of ``languages``: function words by an
+    outside definition, so which colloquial filler counts as generic is not chosen question by question.
+    Their single characters are left out: 点, 起, 下 are morphemes of terms (起征点, 下限) as often as particles."""
+    if not languages:
+        return frozenset()
+    import stopwordsiso
+
+    return frozenset(w.lower() for w in stopwordsiso.stopwords(languages) if len(w) > 1)
+
+
 @lru_cache(maxsize=8)
 def load_lexicon(extra_dir: Path | None = None) -> Lexicon:
     """The built-in vocabulary, plus ``extra_dir``'s files of the same names (see the module docstring)."""
@@ -194,6 +205,6 @@ def load_lexicon(extra_dir: Path | None = None) -> Lexicon:
         multi_part=_patterns(q["multi_part"]["patterns"]),
         list_question=_patterns(q["list"]["patterns"]),
         stop_words=frozenset(words["stop"]["words"]),
-        generic_words=frozenset(words["generic"]["words"]),
+        generic_words=frozenset(words["generic"]["words"]) | _stop_lists(words["generic"].get("stopwords_iso", [])),
         question_words=frozenset(words["question"]["words"]),
     )

@@ -1,0 +1,102 @@
+"""Sentence vectors: every sentence of every clause, embedded once at ingest, kept in ``sentences/``.
+
+The dense search finds clauses by their units (a head and windows of about 180 characters);
+which *sentence* of a clause says what is asked is a finer question. At ingest each sentence is
+embedded alone (the embedding cache makes a re-ingest free), and at question time one matrix
+product scores them all against the question's vector: the best sentence of a clause becomes a
+ranking feature, and each sentence's similarity a feature of the sentence model.
+
+    vectors = SentenceVectors.build(clauses, embedder)      # ingest
+    sims = vectors.similarities(query_vector)                # clause id → one cosine per sentence
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ingest.model import Clause
+from kb.text import split_sentences
+
+SENTENCES = "sentences"          # the folder of a generation that holds them
+SENTENCE_VERSION = "s1"          # bump when the sentence split or what is embedded changes
+MIN_SENTENCE_CHARS = 8           # shorter pieces (「南村镇。」) say nothing alone and join the next sentence
+
+
+def clause_sentences(text: str) -> list[tuple[str, int]]:
+    """A clause's sentences with their line numbers; a bare lead-in (「南村镇。」) is joined to the
+    sentence after it on the same line, so every piece is still a verbatim span."""
+    out: list[tuple[str, int]] = []
+    for line_no, line in enumerate(text.splitlines()):
+        carry = ""
+        for sentence in split_sentences(line):
+            if len(sentence) < MIN_SENTENCE_CHARS:
+                carry += sentence
+                continue
+            out.append((carry + sentence, line_no))
+            carry = ""
+        if carry and out and out[-1][1] == line_no:
+            out[-1] = (out[-1][0] + carry, line_no)
+        elif carry:
+            out.append((carry, line_no))
+    return out
+
+
+class SentenceVectors:
+    """One row per sentence, clause after clause, in catalog order; ``counts[i]`` rows for clause i."""
+
+    def __init__(self, clause_ids: list[str], counts: list[int], vectors: np.ndarray):
+        if sum(counts) != len(vectors) or len(counts) != len(clause_ids):
+            raise ValueError("sentence vectors do not match their clause list")
+        self.clause_ids, self.counts, self.vectors = clause_ids, counts, vectors
+        self._starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int) if counts else np.zeros(0, int)
+
+    @classmethod
+    def build(cls, clauses: list[Clause], embed: Callable[[list[str]], np.ndarray],
+              on_batch: Callable[[int], None] | None = None, batch: int = 32) -> SentenceVectors:
+        """``embed``: passages → vectors (the cached embedder); ``on_batch(n)`` after every n sentences."""
+        texts: list[str] = []
+        counts: list[int] = []
+        for clause in clauses:
+            own = [s for s, _ in clause_sentences(clause.text)]
+            texts += own
+            counts.append(len(own))
+        parts = []
+        for start in range(0, len(texts), batch):
+            parts.append(np.asarray(embed(texts[start:start + batch]), dtype=np.float32))
+            if on_batch:
+                on_batch(len(parts[-1]))
+        dim = parts[0].shape[1] if parts else 0
+        vectors = np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
+        return cls([c.id for c in clauses], counts, vectors)
+
+    def similarities(self, query_vector: np.ndarray) -> dict[str, np.ndarray]:
+        """Cosine of the question with every sentence (the vectors are normalised), per clause."""
+        if not len(self.vectors):
+            return {}
+        sims = self.vectors @ np.asarray(query_vector, dtype=np.float32)
+        return {cid: sims[s:s + n] for cid, s, n in zip(self.clause_ids, self._starts, self.counts)}
+
+    def save(self, folder: Path) -> None:
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        np.save(tmp / "vectors.npy", self.vectors, allow_pickle=False)
+        (tmp / "clauses.json").write_text(json.dumps({"ids": self.clause_ids, "counts": self.counts},
+                                                     ensure_ascii=False), encoding="utf-8")
+        (tmp / "VERSION").write_text(SENTENCE_VERSION, encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
+
+    @staticmethod
+    def is_current(folder: Path) -> bool:
+        version = folder / "VERSION"
+        return version.exists() and version.read_text(encoding="utf-8").strip() == SENTENCE_VERSION
+
+    @classmethod
+    def load(cls, folder: Path) -> SentenceVectors:
+        listing = json.loads((folder / "clauses.json").read_text(encoding="utf-8"))
+        return cls(listing["ids"], listing["counts"], np.load(folder / "vectors.npy", allow_pickle=False))
