@@ -17,8 +17,8 @@ from kb.evidence import Sentence
 from kb.model import REFUSAL, REFUSAL_EN, Answer, Citation, Hit
 from kb.params import Params
 from kb.query import Query
-from kb.sentences import clause_sentences
-from kb.text import split_sentences
+from kb.sentences import clause_sentences, lead_in
+from kb.text import fold_width, split_sentences
 
 QUOTED_IN_CHINESE = "The answer quotes the Chinese source text; see the cited clauses."
 REFUSAL_NEAREST = "以下条款可能相关，仅供参考。"
@@ -120,13 +120,18 @@ def choose_sentences(query: Query, hits: list[Hit], sentences: list[Sentence], p
     return chosen
 
 
-def quote(chosen: list[Sentence], hits: list[Hit]) -> tuple[str, dict[str, tuple[str, ...]]]:
-    """The answer text (each sentence with its clause's marker) and the sentences quoted per clause."""
+def quote(chosen: list[Sentence], hits: list[Hit], question: str) -> tuple[str, dict[str, tuple[str, ...]]]:
+    """The answer text (each sentence with its clause's marker) and the sentences quoted per clause.
+    A lead-in the question already names (「市北区。」 when asked about 市北区) is left out, so the
+    answer opens with what it says; one the question does not name is the answer, and stays."""
     marker = {h.clause.id: i + 1 for i, h in enumerate(hits)}
     parts, supporting = [], {}
     for s in chosen:
-        parts.append(f"{s.text}[{marker[s.clause_id]}]")
-        supporting[s.clause_id] = supporting.get(s.clause_id, ()) + (s.text,)
+        lead = lead_in(s.text)
+        label = lead.rstrip("。.：:；; ")
+        text = s.text[len(lead):] if label and fold_width(label) in fold_width(question) else s.text
+        parts.append(f"{text}[{marker[s.clause_id]}]")
+        supporting[s.clause_id] = supporting.get(s.clause_id, ()) + (text,)
     return "\n".join(parts), supporting
 
 
@@ -141,6 +146,6 @@ def compose_answer(query: Query, hits: list[Hit], sentences: list[Sentence], jud
         clause = hits[0].clause
         first = clause_sentences(clause.text)[:1] or [(clause.text, 0)]
         chosen = [Sentence(clause.id, first[0][0], first[0][1], 0, {}, 0.0)]
-    text, supporting = quote(chosen, hits)
+    text, supporting = quote(chosen, hits, query.text)
     notices = [QUOTED_IN_CHINESE] if query.english else []
     return Answer(query.own, text, False, citations(hits, supporting, top_k), notices=notices)

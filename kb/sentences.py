@@ -45,6 +45,18 @@ def clause_sentences(text: str) -> list[tuple[str, int]]:
     return out
 
 
+def lead_in(sentence: str) -> str:
+    """The bare lead-in a sentence of ``clause_sentences`` starts with (「市北区。」 of
+    「市北区。锚定…」), or "" when it has none."""
+    pieces = split_sentences(sentence)
+    lead = ""
+    for piece in pieces[:-1]:
+        if len(piece) >= MIN_SENTENCE_CHARS:
+            break
+        lead += piece
+    return lead
+
+
 class SentenceVectors:
     """One row per sentence, clause after clause, in catalog order; ``counts[i]`` rows for clause i."""
 

@@ -31,6 +31,16 @@ def test_the_sentence_holding_the_asked_figure_comes_first(kb):
     assert ans.citations[0].clause.item == 2
 
 
+def test_a_lead_in_the_question_already_names_does_not_open_the_answer(kb):
+    """District entries open with a bare lead-in (「市北区。锚定…」): asked about 市北区, the answer
+    opens with what the entry says; asked which district, the lead-in is the answer and stays."""
+    named = kb.answer("市北区将来要建成什么中心的核心区？")
+    assert "核心区" in first_sentence(named.text) and not named.text.startswith("市北区。")
+    assert named.citations[0].supporting and all(q in named.citations[0].clause.text for q in named.citations[0].supporting)
+    unnamed = kb.answer("哪个区要打造国际航运贸易金融创新中心核心区？")
+    assert unnamed.text.startswith("市北区。")
+
+
 def test_a_factoid_answer_is_at_most_two_sentences(kb):
     for question in ("小微企业贷款难，有什么支持？", "知识产权案件是怎么审理的？"):
         ans = kb.answer(question)
