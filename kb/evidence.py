@@ -61,13 +61,13 @@ def weigh(retrieval: Retrieval, retriever: HybridRetriever, params: Params) -> t
     if not top:
         return list(retrieval.candidates), []
     best_score = top[0].score
-    sims = retrieval.sentence_similarities
-    best_sim = max((float(sims[c.clause_id].max()) for c in top if len(sims.get(c.clause_id, ()))), default=0.0)
+    sims = retrieval.sentences
+    best_sim = max((sims.best.get(c.clause_id, 0.0) for c in top), default=0.0) if sims else 0.0
     sentences: list[Sentence] = []
     best_of: dict[str, float] = {}
     for cand in top:
         clause = retriever.catalog.by_id[cand.clause_id]
-        own = sims.get(cand.clause_id, ())
+        own = sims.of(cand.clause_id) if sims else ()
         for i, (text, line) in enumerate(clause_sentences(clause.text)):
             sim = float(own[i]) if i < len(own) else best_sim
             f = sentence_features(retrieval.query, text, i, clause.title, cand.window, cand.score - best_score,

@@ -21,7 +21,7 @@ from kb.model import Hit
 from kb.params import Params
 from kb.query import Query
 from kb.references import Resolution, named_document, parse_references, resolve
-from kb.sentences import SentenceVectors
+from kb.sentences import SentenceScores, SentenceVectors
 from kb.text import fold_width
 from kb.vectors import VectorIndex, VectorStoreUnavailable
 
@@ -51,7 +51,7 @@ class Retrieval:
     reference: Resolution | None = None
     dense_available: bool = True
     notices: list[str] = field(default_factory=list)
-    sentence_similarities: dict[str, np.ndarray] = field(default_factory=dict)   # clause id → cosine per sentence
+    sentences: SentenceScores | None = None   # the question's cosine with every sentence (kb.sentences)
 
 
 class HybridRetriever:
@@ -80,11 +80,11 @@ class HybridRetriever:
                     self._query_vectors.popitem(last=False)
         return vector
 
-    def dense_scores(self, text: str, units: int) -> tuple[dict[str, float], dict[str, str]]:
+    def dense_scores(self, vector: np.ndarray, units: int) -> tuple[dict[str, float], dict[str, str]]:
         """Best cosine similarity per clause over its units, and the best-matching unit's text."""
         best: dict[str, float] = {}
         window: dict[str, str] = {}
-        for _unit_id, clause_id, sim, unit_text in self.vectors.query(self.query_vector(text), units):
+        for _unit_id, clause_id, sim, unit_text in self.vectors.query(vector, units):
             if clause_id in self.catalog.by_id and sim > best.get(clause_id, -1.0):
                 best[clause_id], window[clause_id] = sim, unit_text
         return best, window
@@ -97,14 +97,13 @@ class HybridRetriever:
         resolution = resolve(refs[0], self.catalog, self.lexicon) if refs else None
         named = named_document(query.own, self.catalog.documents, self.lexicon)
         notices: list[str] = []
+        vector = self.query_vector(query.text)
+        sentences = self.sentences.scores(vector)
         try:
-            dense, windows = self.dense_scores(query.text, params.dense_candidates)
+            dense, windows = self.dense_scores(vector, params.dense_candidates)
         except VectorStoreUnavailable as err:  # degrade to BM25 rather than fail the user
             dense, windows = {}, {}
             notices.append(f"向量数据库暂不可用，本次仅按关键词检索。{err}")
-        sentence_sims = self.sentences.similarities(self.query_vector(query.text))
-        best_sentence = {cid: float(v.max()) for cid, v in sentence_sims.items() if len(v)}
-        top_sentence = max(best_sentence.values(), default=0.0)
         signals = {"dense": _min_max(dense), "lexical": _by_best(self.lexical.scores(query.lexical_text)),
                    "bigram": _by_best(self.lexical.bigram_scores(query.lexical_text))}
         follow_up = query.text != query.own
@@ -117,7 +116,7 @@ class HybridRetriever:
         scored = []
         for cid in pool:
             features = self.features(cid, query, signals, named, references)
-            features["dense_sentence"] = best_sentence.get(cid, top_sentence - 1.0) - top_sentence
+            features["dense_sentence"] = sentences.best.get(cid, sentences.top - 1.0) - sentences.top
             scored.append((params.ranking_score(features), cid, features))
         candidates = []
         for _, cid, features in heapq.nsmallest(max(top_k, COVERAGE_POOL), scored, key=lambda s: (-s[0], s[1])):
@@ -128,8 +127,7 @@ class HybridRetriever:
         ranked = heapq.nsmallest(max(top_k, params.evidence_clauses), candidates, key=lambda c: (-c.score, c.clause_id))
         return Retrieval(query=query, candidates=ranked, dense_top=max(dense.values(), default=0.0),
                          reference=resolution, dense_available=not notices, notices=notices,
-                         sentence_similarities={c.clause_id: sentence_sims.get(c.clause_id, np.zeros(0))
-                                                for c in ranked})
+                         sentences=sentences)
 
     def features(self, cid: str, query: Query, signals: dict[str, dict[str, float]], named: DocRecord | None,
                  references: dict[str, float]) -> dict[str, float]:

@@ -7,7 +7,7 @@ product scores them all against the question's vector: the best sentence of a cl
 ranking feature, and each sentence's similarity a feature of the sentence model.
 
     vectors = SentenceVectors.build(clauses, embedder)      # ingest
-    sims = vectors.similarities(query_vector)                # clause id → one cosine per sentence
+    scores = vectors.scores(query_vector)                    # scores.best[clause id], scores.of(clause id)
 """
 from __future__ import annotations
 
@@ -57,6 +57,21 @@ def lead_in(sentence: str) -> str:
     return lead
 
 
+class SentenceScores:
+    """One question's cosine with every sentence: ``best[clause id]`` and ``of(clause id)`` (per sentence)."""
+
+    def __init__(self, vectors: SentenceVectors, sims: np.ndarray):
+        self._vectors, self._sims = vectors, sims
+        held = vectors.counts_array > 0
+        best = np.maximum.reduceat(sims, vectors.starts[held]) if held.any() else np.zeros(0)
+        self.best = dict(zip(vectors.held_ids, best.tolist()))
+        self.top = float(best.max()) if len(best) else 0.0
+
+    def of(self, clause_id: str) -> np.ndarray:
+        start, n = self._vectors.span.get(clause_id, (0, 0))
+        return self._sims[start:start + n]
+
+
 class SentenceVectors:
     """One row per sentence, clause after clause, in catalog order; ``counts[i]`` rows for clause i."""
 
@@ -64,7 +79,10 @@ class SentenceVectors:
         if sum(counts) != len(vectors) or len(counts) != len(clause_ids):
             raise ValueError("sentence vectors do not match their clause list")
         self.clause_ids, self.counts, self.vectors = clause_ids, counts, vectors
-        self._starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int) if counts else np.zeros(0, int)
+        self.counts_array = np.asarray(counts, dtype=int)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts_array)[:-1]]).astype(int) if counts else np.zeros(0, int)
+        self.span = {cid: (int(s), n) for cid, s, n in zip(clause_ids, self.starts, counts)}
+        self.held_ids = [cid for cid, n in zip(clause_ids, counts) if n]
 
     @classmethod
     def build(cls, clauses: list[Clause], embed: Callable[[list[str]], np.ndarray],
@@ -85,12 +103,10 @@ class SentenceVectors:
         vectors = np.concatenate(parts) if parts else np.zeros((0, dim), np.float32)
         return cls([c.id for c in clauses], counts, vectors)
 
-    def similarities(self, query_vector: np.ndarray) -> dict[str, np.ndarray]:
-        """Cosine of the question with every sentence (the vectors are normalised), per clause."""
-        if not len(self.vectors):
-            return {}
-        sims = self.vectors @ np.asarray(query_vector, dtype=np.float32)
-        return {cid: sims[s:s + n] for cid, s, n in zip(self.clause_ids, self._starts, self.counts)}
+    def scores(self, query_vector: np.ndarray) -> SentenceScores:
+        """Cosine of the question with every sentence (the vectors are normalised)."""
+        sims = self.vectors @ np.asarray(query_vector, dtype=np.float32) if len(self.vectors) else np.zeros(0)
+        return SentenceScores(self, sims)
 
     def save(self, folder: Path) -> None:
         tmp = folder.with_name(folder.name + ".tmp")
