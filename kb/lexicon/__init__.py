@@ -11,6 +11,8 @@ vocabulary without editing (or losing on upgrade) the shipped files.
 """
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -174,12 +176,20 @@ def _mappings(entries: list[dict]) -> tuple[Mapping, ...]:
 def _stop_lists(languages: list[str]) -> frozenset[str]:
     """The stopwords-iso lists (github.com/stopwords-iso, MIT) of ``languages``: function words by an
     outside definition, so which colloquial filler counts as generic is not chosen question by question.
-    Their single characters are left out: 点, 起, 下 are morphemes of terms (起征点, 下限) as often as particles."""
+    Their single characters are left out: 点, 起, 下 are morphemes of terms (起征点, 下限) as often as particles.
+    The package's data file is read directly: importing the package costs 80 ms of every cold start."""
     if not languages:
         return frozenset()
-    import stopwordsiso
+    spec = importlib.util.find_spec("stopwordsiso")
+    data = Path(spec.origin).with_name("stopwords-iso.json") if spec and spec.origin else None
+    if data is not None and data.is_file():
+        table = json.loads(data.read_text(encoding="utf-8"))
+        words = [w for lang in languages for w in table.get(lang, [])]
+    else:
+        import stopwordsiso
 
-    return frozenset(w.lower() for w in stopwordsiso.stopwords(languages) if len(w) > 1)
+        words = stopwordsiso.stopwords(languages)
+    return frozenset(w.lower() for w in words if len(w) > 1)
 
 
 @lru_cache(maxsize=8)
