@@ -98,7 +98,6 @@ class HybridRetriever:
         named = named_document(query.own, self.catalog.documents, self.lexicon)
         notices: list[str] = []
         vector = self.query_vector(query.text)
-        sentences = self.sentences.scores(vector)
         try:
             dense, windows = self.dense_scores(vector, params.dense_candidates)
         except VectorStoreUnavailable as err:  # degrade to BM25 rather than fail the user
@@ -113,6 +112,7 @@ class HybridRetriever:
                 signals["continuity"] = _by_best(self.lexical.bigram_scores(previous))
         references = {c.id: 1.0 / (1 + rank) for rank, c in enumerate(resolution.clauses)} if resolution else {}
         pool = set(dense) | set(signals["lexical"]) | set(signals["bigram"]) | set(references)
+        sentences = self.sentences.scores(vector, sorted(pool))
         scored = []
         for cid in pool:
             features = self.features(cid, query, signals, named, references)

@@ -71,5 +71,5 @@ def test_every_sentence_of_every_clause_has_its_vector_and_the_asked_one_scores_
     assert vectors.counts == [len(clause_sentences(c.text)) for c in snap.catalog.clauses]
     [item1] = [c for c in snap.catalog.clauses if c.doc_kind == "plan" and c.item == 1]
     sentences = [s for s, _ in clause_sentences(item1.text)]
-    sims = vectors.scores(snap.retriever.query_vector("在青岛开办一家企业要花几个工作日？")).of(item1.id)
+    sims = vectors.scores(snap.retriever.query_vector("在青岛开办一家企业要花几个工作日？"), [item1.id]).of(item1.id)
     assert "0.5个工作日" in sentences[int(sims.argmax())]
