@@ -39,7 +39,16 @@ class CueSet:
                 parts.append(rf"(?<![a-z]){stem}[a-z]*" if cue.endswith("*") else rf"(?<![a-z]){stem}s?(?![a-z])")
             else:
                 parts.append(re.escape(cue))
-        self._pattern = re.compile("|".join(sorted(parts, key=len, reverse=True))) if parts else None
+        self._source = "|".join(sorted(parts, key=len, reverse=True))
+        self._compiled: re.Pattern | None = None
+        self.latin = bool(self.cues) and all(re.search(r"[a-z]", cue) for cue in self.cues)   # needs Latin letters
+
+    @property
+    def _pattern(self) -> re.Pattern | None:
+        """Compiled on first use: hundreds of English cues need not cost a Chinese question's cold start."""
+        if self._compiled is None and self._source:
+            self._compiled = re.compile(self._source)
+        return self._compiled
 
     def found(self, text: str) -> list[str]:
         """The cue spans in ``text``, in order."""
@@ -99,7 +108,8 @@ class Lexicon:
     # -- what a question implies --------------------------------------------------------------
     def mappings(self, question: str) -> list[Mapping]:
         """The colloquial and English entries whose cues occur in the question."""
-        return [m for m in (*self.colloquial, *self.english) if m.cues.search(question)]
+        latin = bool(re.search(r"[a-z]", question.lower()))
+        return [m for m in (*self.colloquial, *self.english) if (latin or not m.cues.latin) and m.cues.search(question)]
 
     def implied_terms(self, question: str) -> list[str]:
         """The official Chinese terms the question's colloquial or English words imply, in order, once each."""
