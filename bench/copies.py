@@ -20,7 +20,13 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from bench.synthetic import CHAR_SWAP, SEED, VECTOR_NOISE, noisy_copies, real_sentence_vectors
+from bench.synthetic import (
+    CHAR_SWAP,
+    SEED,
+    VECTOR_NOISE,
+    noisy_copies,
+    real_sentence_vectors,
+)
 from ingest.loader import load_document
 from ingest.readers import supported_suffixes
 from ingest.sources import discover_sources

@@ -28,7 +28,15 @@ from ingest.sidecar import metadata_stamp
 from ingest.sources import discover_sources
 from kb.catalog import Catalog, DocRecord
 from kb.embed_cache import CachedEmbedder
-from kb.generation import LEXICAL, SENTENCES, Manifest, checksums, discard, generation_id, verify
+from kb.generation import (
+    LEXICAL,
+    SENTENCES,
+    Manifest,
+    checksums,
+    discard,
+    generation_id,
+    verify,
+)
 from kb.lexical import LexicalIndex, clause_text
 from kb.sentences import SentenceVectors, clause_sentences
 from kb.source_set import IngestPlan, file_sha256, under

@@ -11,23 +11,31 @@ import logging
 import socket
 import threading
 import time
-from pathlib import Path
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from kb.build import IngestReport
 from kb.catalog import Catalog
 from kb.embed_cache import CachedEmbedder
 from kb.embeddings import load_embedder
-from kb.generation import CATALOG, LEXICAL, SENTENCES, Manifest, read_manifest, stamp, verify
+from kb.generation import (
+    CATALOG,
+    LEXICAL,
+    SENTENCES,
+    Manifest,
+    read_manifest,
+    stamp,
+    verify,
+)
 from kb.lexical import LexicalIndex
-from kb.sentences import SentenceVectors
 from kb.lexicon import load_lexicon
 from kb.locks import FolderLock, live
 from kb.params import load_params
 from kb.publish import SharedState
 from kb.query import CorpusStats
 from kb.retrieve import HybridRetriever
+from kb.sentences import SentenceVectors
 from kb.settings import Settings
 from kb.source_set import FileHashes, SourceListing, inferred_sources, survey
 from kb.vectors import VectorIndex, VectorStoreUnavailable, collection_name
