@@ -51,7 +51,7 @@ class Retrieval:
     reference: Resolution | None = None
     dense_available: bool = True
     notices: list[str] = field(default_factory=list)
-    sentences: SentenceScores | None = None   # the question's cosine with every sentence (kb.sentences)
+    sentences: SentenceScores | None = None   # the question's cosine with the candidates' sentences (kb.sentences)
 
 
 class HybridRetriever:
