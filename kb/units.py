@@ -63,6 +63,11 @@ def units_for(clause: Clause) -> list[Unit]:
     return units
 
 
+def clause_of(unit_id: str) -> str:
+    """The clause a unit id resolves to: ids are ``<clause id>#<part>:<hash>`` (``units_for``)."""
+    return unit_id.split("#", 1)[0]
+
+
 def breadcrumb(clause: Clause) -> str:
     """Short document name › chapter › section › title: context the clause text itself lacks."""
     doc = "规划" if clause.doc_kind == "plan" else re.sub(r"^中华人民共和国", "", clause.doc_title)

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from kb.units import CHUNKING_VERSION, Unit
+from kb.units import CHUNKING_VERSION, Unit, clause_of
 
 
 class VectorStoreUnavailable(RuntimeError):
@@ -182,10 +182,12 @@ class VectorIndex:
         # empty), and a count per question was a second round trip to a server.
         if self.shortfall:
             raise VectorStoreUnavailable(self.shortfall)
+        # The clause id is read off the unit id, not its metadata: fetching metadata was half the
+        # query's time (2.5 of 4.6 ms on the real corpus).
         result = self._use(lambda col: col.query(
-            query_embeddings=[vector.tolist()], n_results=top_k, include=["metadatas", "documents", "distances"]))
+            query_embeddings=[vector.tolist()], n_results=top_k, include=["documents", "distances"]))
         if not result["ids"] or not result["ids"][0]:
             return []
-        rows = zip(result["ids"][0], result["metadatas"][0], result["distances"][0], result["documents"][0])
+        rows = zip(result["ids"][0], result["distances"][0], result["documents"][0])
         # cosine space: distance = 1 - similarity
-        return [(uid, (meta or {}).get("clause_id", ""), 1.0 - float(dist), doc or "") for uid, meta, dist, doc in rows]
+        return [(uid, clause_of(uid), 1.0 - float(dist), doc or "") for uid, dist, doc in rows]
