@@ -23,6 +23,7 @@ from kb.query import Query
 from kb.references import Resolution, named_document, parse_references, resolve
 from kb.sentences import SentenceScores, SentenceVectors
 from kb.text import fold_width
+from kb.units import unit_windows
 from kb.vectors import VectorIndex, VectorStoreUnavailable
 
 # Coverage (a substring test per question word) is measured on this many of the candidates best by
@@ -65,6 +66,7 @@ class HybridRetriever:
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_cache = query_cache      # question embeddings kept (KB_QUERY_CACHE)
         self._values: dict[str, frozenset[str]] = {}   # clause id → the kinds of value its text holds
+        self._windows: dict[str, dict[str, str]] = {}  # clause id → its units' texts (kb.units.unit_windows)
 
     def clause_text(self, clause_id: str) -> str:
         """A clause's title and text as coverage is measured on (width-folded, lower-cased)."""
@@ -84,10 +86,19 @@ class HybridRetriever:
         """Best cosine similarity per clause over its units, and the best-matching unit's text."""
         best: dict[str, float] = {}
         window: dict[str, str] = {}
-        for _unit_id, clause_id, sim, unit_text in self.vectors.query(vector, units):
+        for unit_id, clause_id, sim in self.vectors.query(vector, units):
             if clause_id in self.catalog.by_id and sim > best.get(clause_id, -1.0):
-                best[clause_id], window[clause_id] = sim, unit_text
+                best[clause_id] = sim
+                window[clause_id] = self.unit_window(unit_id, clause_id)
         return best, window
+
+    def unit_window(self, unit_id: str, clause_id: str) -> str:
+        """The clause text a unit covers, rebuilt from the catalog once per clause (the whole text
+        for an id the catalog's clause no longer yields)."""
+        windows = self._windows.get(clause_id)
+        if windows is None:
+            windows = self._windows[clause_id] = unit_windows(self.catalog.by_id[clause_id])
+        return windows.get(unit_id, self.catalog.by_id[clause_id].text)
 
     def retrieve(self, query: Query, top_k: int = 20, previous: str | None = None,
                  params: Params | None = None) -> Retrieval:

@@ -68,6 +68,11 @@ def clause_of(unit_id: str) -> str:
     return unit_id.split("#", 1)[0]
 
 
+def unit_windows(clause: Clause) -> dict[str, str]:
+    """Unit id → the clause text that unit covers, as ``units_for`` wrote them."""
+    return {u.id: u.window for u in units_for(clause)}
+
+
 def breadcrumb(clause: Clause) -> str:
     """Short document name › chapter › section › title: context the clause text itself lacks."""
     doc = "规划" if clause.doc_kind == "plan" else re.sub(r"^中华人民共和国", "", clause.doc_title)

@@ -176,18 +176,17 @@ class VectorIndex:
     def count(self) -> int:
         return int(self._use(lambda col: col.count()))
 
-    def query(self, vector: np.ndarray, top_k: int) -> list[tuple[str, str, float, str]]:
-        """(unit id, clause id, cosine similarity, unit text), best first."""
+    def query(self, vector: np.ndarray, top_k: int) -> list[tuple[str, str, float]]:
+        """(unit id, clause id, cosine similarity), best first."""
         # No count() first: chromadb returns what it has when asked for more (an empty list when
-        # empty), and a count per question was a second round trip to a server.
+        # empty), and a count per question was a second round trip to a server. Only distances
+        # come back: the clause id is read off the unit id and its text is rebuilt from the catalog
+        # (``kb.units.unit_windows``); fetching the texts was half the query's time (2 of 4 ms).
         if self.shortfall:
             raise VectorStoreUnavailable(self.shortfall)
-        # The clause id is read off the unit id, not its metadata: fetching metadata was half the
-        # query's time (2.5 of 4.6 ms on the real corpus).
         result = self._use(lambda col: col.query(
-            query_embeddings=[vector.tolist()], n_results=top_k, include=["documents", "distances"]))
+            query_embeddings=[vector.tolist()], n_results=top_k, include=["distances"]))
         if not result["ids"] or not result["ids"][0]:
             return []
-        rows = zip(result["ids"][0], result["distances"][0], result["documents"][0])
         # cosine space: distance = 1 - similarity
-        return [(uid, clause_of(uid), 1.0 - float(dist), doc or "") for uid, dist, doc in rows]
+        return [(uid, clause_of(uid), 1.0 - float(dist)) for uid, dist in zip(result["ids"][0], result["distances"][0])]

@@ -73,3 +73,14 @@ def test_every_sentence_of_every_clause_has_its_vector_and_the_asked_one_scores_
     sentences = [s for s, _ in clause_sentences(item1.text)]
     sims = vectors.scores(snap.retriever.query_vector("在青岛开办一家企业要花几个工作日？"), [item1.id]).of(item1.id)
     assert "0.5个工作日" in sentences[int(sims.argmax())]
+
+
+@pytest.mark.integration
+def test_the_text_a_dense_hit_matched_is_the_text_the_vector_store_holds(kb):
+    """A query fetches only ids and distances; the matched unit's text is rebuilt from the catalog,
+    and it must be exactly the text stored beside that vector at ingest."""
+    snap = kb.snapshot()
+    stored = snap.retriever.vectors.collection.get(include=["documents"])
+    assert len(stored["ids"]) == snap.retriever.vectors.count() > len(snap.catalog.clauses)
+    rebuilt = {uid: snap.retriever.unit_window(uid, uid.split("#", 1)[0]) for uid in stored["ids"]}
+    assert rebuilt == dict(zip(stored["ids"], stored["documents"]))
