@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from kb.evidence import Sentence
 from kb.params import Params
-from kb.query import CorpusStats, Query
+from kb.query import CorpusStats, Query, Term
 from kb.retrieve import Candidate, HybridRetriever, coverage, term_coverage
 from kb.text import fold_width
 
@@ -40,6 +40,7 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
     others = [t for t in terms if not t.focus]
     elsewhere = [p for p in query.elsewhere if p not in evidence]
     missing_type = _missing_type(query, sentences, candidates[:EVIDENCE_CLAUSES])
+    focus_type = _focus_type_missing(query, focus, sentences, candidates[:EVIDENCE_CLAUSES])
     scores = [c.score for c in candidates[:2]] + [0.0, 0.0]
     features = {
         "dense_top": dense_top if dense_top is not None else params.answerable_means.get("dense_top", 0.0),
@@ -50,11 +51,13 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
         "score_top": scores[0],
         "score_margin": scores[0] - scores[1],
         "focus_missing": max((t.specificity * (1 - cover[t.position]) for t in focus), default=0.0),
+        "no_focus": float(not focus),
         "missing": sum(t.specificity * (1 - cover[t.position]) for t in others),
         "absent_words": float(sum(1 for t in terms if not t.in_corpus and cover[t.position] < 1)),
         "type_missing": float(missing_type is not None),
+        "focus_type_missing": float(focus_type),
         "elsewhere": float(bool(elsewhere)),
-        "unknown_year": float(any(not corpus.contains(y) for y in query.years)),
+        "unknown_period": float(any(not corpus.contains(p) for p in query.periods)),
         "english": float(query.english),
     }
     probability = params.answerable_probability(features)
@@ -62,6 +65,8 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
                        key=lambda t: (not t.focus, t.in_corpus, -t.specificity, t.position))
     missing = elsewhere + [n for n in query.focus_phrases(uncovered) if n not in elsewhere]
     label = None
+    if missing_type is None and focus_type:
+        missing_type = query.asked_types[0]
     if missing_type is not None:
         label = missing_type.label_en if query.english else missing_type.label
     return Judgement(probability >= params.refuse_below, probability, features, missing[:2], label)
@@ -90,6 +95,20 @@ def _missing_type(query: Query, sentences: list[Sentence], top: list[Candidate])
                    for s, text in pool):
             return answer_type
     return None
+
+
+def _focus_type_missing(query: Query, focus: list[Term], sentences: list[Sentence], top: list[Candidate]) -> bool:
+    """The question asks for kinds of value, and no sentence of the best clauses holds them all
+    together with every focus word (「价格扣除比例是百分之几」: a rate, next to 价格扣除)."""
+    if not query.asked_types:
+        return False
+    ids = {c.clause_id for c in top}
+    for s in sentences:
+        if s.clause_id in ids and all(t.held_by(s.text) for t in query.asked_types):
+            text = fold_width(s.text).lower()
+            if all(term_coverage(t.text, text, query) >= COVERED for t in focus):
+                return False
+    return True
 
 
 def gap_notice(judgement: Judgement, english: bool) -> str | None:

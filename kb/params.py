@@ -64,11 +64,13 @@ ANSWERABILITY_FEATURES = (
     "score_top",          # ranking score of the best clause
     "score_margin",       # … minus that of the second
     "focus_missing",      # specificity of the least-covered focus word (next to the question word)
+    "no_focus",           # no content word next to the question word (focus_missing says nothing then)
     "missing",            # summed specificity × (1 − coverage) over the other content words
     "absent_words",       # content words no clause holds at all
     "type_missing",       # the question asks for a kind of value no evidence sentence about it holds
+    "focus_type_missing", # … or no sentence holds that value next to the focus word (「价格扣除比例是百分之几」)
     "elsewhere",          # it asks about a place the best evidence never names
-    "unknown_year",       # it names a year no clause mentions
+    "unknown_period",     # it names a year or plan period no clause mentions (十五五)
     "english",            # an English question (cross-lingual scores run lower)
 )
 

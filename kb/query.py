@@ -18,7 +18,6 @@ from kb.lexicon import AnswerType, Lexicon
 from kb.text import fold_width, has_cjk, is_english
 from kb.tokenize import Tokenizer
 
-_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _PIECE = re.compile(r"[，,。？?！!；;：:\s]+")     # a question's clauses; focus stays within one
 _PIECE_EN = re.compile(r"[,.?!;:]+")              # in English, spaces separate words, not clauses
 _CJK_PAIR = re.compile(r"(?=([\u3400-\u9fff]{2}))")
@@ -48,7 +47,7 @@ class Query:
     asked_types: list[AnswerType]
     jurisdictions: set[str]
     elsewhere: list[str]            # places outside these documents' reach (上海, 深圳 …)
-    years: list[str]
+    periods: list[str]              # years and plan periods it names (kb/lexicon/questions.toml [period])
     about_document: bool
     about_scope: bool               # whom a document applies to (a law's general provisions say)
     wants_list: bool
@@ -113,7 +112,7 @@ def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusSta
         text=text, own=own, english=english, terms=terms, words=words,
         implied=lexicon.implied_terms(text), mapped=mapped, asked_types=lexicon.asked_types(own),
         jurisdictions=lexicon.question_jurisdictions(text), elsewhere=lexicon.places_elsewhere(own),
-        years=_YEAR.findall(own), about_document=lexicon.asks_about_document(own),
+        periods=lexicon.periods(own), about_document=lexicon.asks_about_document(own),
         about_scope=lexicon.asks_scope(own),
         wants_list=lexicon.asks_for_list(own), multi_part=lexicon.is_multi_part(own),
         bigrams=list(dict.fromkeys(m.group(1) for m in _CJK_PAIR.finditer(content))), naming=naming)

@@ -97,6 +97,7 @@ class Lexicon:
     scope: re.Pattern
     follow_up: re.Pattern
     multi_part: re.Pattern
+    period: re.Pattern                           # a year or plan period a question names (2027年, 十五五)
     list_question: re.Pattern
     stop_words: frozenset[str]
     generic_words: frozenset[str]                # say nothing about what is asked (企业, 政策, 支持)
@@ -151,6 +152,10 @@ class Lexicon:
 
     def is_multi_part(self, question: str) -> bool:
         return bool(self.multi_part.search(question.lower()))
+
+    def periods(self, question: str) -> list[str]:
+        """The years and plan periods the question names, as written."""
+        return [m.group(0) for m in self.period.finditer(question.lower())]
 
     def asks_for_list(self, question: str) -> bool:
         return bool(self.list_question.search(question.lower()))
@@ -223,6 +228,7 @@ def load_lexicon(extra_dir: Path | None = None) -> Lexicon:
         scope=_patterns(q["scope"]["patterns"]),
         follow_up=_patterns(q["follow_up"]["patterns"]),
         multi_part=_patterns(q["multi_part"]["patterns"]),
+        period=_patterns(q["period"]["patterns"]),
         list_question=_patterns(q["list"]["patterns"]),
         stop_words=frozenset(words["stop"]["words"]),
         generic_words=frozenset(words["generic"]["words"]) | _stop_lists(words["generic"].get("stopwords_iso", [])),
