@@ -52,6 +52,7 @@ def test_a_factoid_answer_is_at_most_two_sentences(kb):
 @pytest.mark.parametrize("question, missing", [
     ("2027年青岛民营企业进出口额的目标是多少？", "2027"),     # a year after the plan's period
     ("济南对专精特新企业有什么奖励？", "济南"),                 # another city's policy
+    ("十六五期间青岛民营市场主体要达到多少户？", "十六五"),     # a plan period no document covers
 ])
 def test_a_near_miss_question_is_refused_naming_what_is_missing(kb, question, missing):
     ans = kb.answer(question)
