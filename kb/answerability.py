@@ -15,7 +15,7 @@ from kb.evidence import Sentence
 from kb.params import Params
 from kb.query import CorpusStats, Query, Term
 from kb.retrieve import Candidate, HybridRetriever, coverage, term_coverage
-from kb.text import fold_width
+from kb.text import fold_width, has_cjk
 
 EVIDENCE_CLAUSES = 3     # the best clauses whose text is the evidence
 COVERED = 0.5            # a word at least this covered counts as found
@@ -34,19 +34,19 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
           retriever: HybridRetriever, corpus: CorpusStats, params: Params) -> Judgement:
     """``dense_top`` is None while the vector store is down: the fitted mean stands in for it."""
     evidence = "\n".join(retriever.clause_text(c.clause_id) for c in candidates[:EVIDENCE_CLAUSES])
-    terms = query.content_terms()
+    terms = checkable_terms(query)
     cover = {t.position: term_coverage(t.text, evidence, query) for t in terms}
     focus = [t for t in terms if t.focus]
     others = [t for t in terms if not t.focus]
     elsewhere = [p for p in query.elsewhere if p not in evidence]
-    missing_type = _missing_type(query, sentences, candidates[:EVIDENCE_CLAUSES])
+    missing_type = _missing_type(query, terms, sentences, candidates[:EVIDENCE_CLAUSES])
     focus_type = _focus_type_missing(query, focus, sentences, candidates[:EVIDENCE_CLAUSES])
     scores = [c.score for c in candidates[:2]] + [0.0, 0.0]
     features = {
         "dense_top": dense_top if dense_top is not None else params.answerable_means.get("dense_top", 0.0),
         "sentence_top": max((s.probability for s in sentences), default=0.0),
         "sentence_dense": max((s.features.get("dense_raw", 0.0) for s in sentences), default=0.0),
-        "coverage_top": coverage(query, evidence),
+        "coverage_top": coverage(query, evidence, terms),
         "sentence_joint": _joint(query, sentences, {c.clause_id for c in candidates[:EVIDENCE_CLAUSES]}),
         "score_top": scores[0],
         "score_margin": scores[0] - scores[1],
@@ -63,7 +63,8 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
     probability = params.answerable_probability(features)
     uncovered = sorted((t for t in terms if cover[t.position] < COVERED),
                        key=lambda t: (not t.focus, t.in_corpus, -t.specificity, t.position))
-    missing = elsewhere + [n for n in query.focus_phrases(uncovered) if n not in elsewhere]
+    places = [retriever.lexicon.place_in_english(p) for p in elsewhere] if query.english else elsewhere
+    missing = places + [n for n in query.focus_phrases(uncovered) if n not in elsewhere]
     label = None
     if missing_type is None and focus_type:
         missing_type = query.asked_types[0]
@@ -83,11 +84,21 @@ def _joint(query: Query, sentences: list[Sentence], ids: set[str]) -> float:
     return best
 
 
-def _missing_type(query: Query, sentences: list[Sentence], top: list[Candidate]):
-    """The first asked kind of value that no sentence of the best clauses holds next to the
+def checkable_terms(query: Query) -> list[Term]:
+    """The content words whose presence the Chinese evidence can show: an English word that no
+    clause holds and no glossary entry (kb/lexicon/english.toml) maps to an official term is
+    neither found nor missing, only untranslated ("days", "roles")."""
+    terms = query.content_terms()
+    if not query.english:
+        return terms
+    return [t for t in terms if t.in_corpus or has_cjk(t.text)
+            or any(t.text in cue or cue in t.text for cue in query.mapped)]
+
+
+def _missing_type(query: Query, terms: list[Term], sentences: list[Sentence], top: list[Candidate]):
+    """The first asked kind of value that no sentence of the best clauses holds next to one of the
     question's words (「本条例自2020年1月1日起施行」 is a date, but not the date of an annual report)."""
     ids = {c.clause_id for c in top}
-    terms = query.content_terms()
     pool = [(s, fold_width(s.text).lower()) for s in sentences if s.clause_id in ids]
     for answer_type in query.asked_types:
         if not any(answer_type.held_by(s.text) and (not terms or any(term_coverage(t.text, text, query) >= 1

@@ -77,7 +77,7 @@ def refusal(query: Query, hits: list[Hit], judgement: Judgement | None, top_k: i
     gap = gap_notice(judgement, query.english) if judgement else None
     base = REFUSAL_EN if query.english else REFUSAL
     nearest = REFUSAL_NEAREST_EN if query.english else REFUSAL_NEAREST
-    text = f"{gap}{base}" if gap else base
+    text = f"{gap}{' ' if query.english else ''}{base}" if gap else base
     if hits:
         text = f"{text}{' ' if query.english else ''}{nearest}"
     return Answer(query.own, text, True, citations(hits, {}, top_k))

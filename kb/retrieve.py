@@ -19,7 +19,7 @@ from kb.lexical import LexicalIndex
 from kb.lexicon import Lexicon
 from kb.model import Hit
 from kb.params import Params
-from kb.query import Query
+from kb.query import Query, Term
 from kb.references import Resolution, named_document, parse_references, resolve
 from kb.sentences import SentenceScores, SentenceVectors
 from kb.text import fold_width
@@ -186,9 +186,10 @@ def term_coverage(term: str, text: str, query: Query) -> float:
     return 0.0
 
 
-def coverage(query: Query, text: str) -> float:
-    """Specificity-weighted share of the question's content words that ``text`` holds (1 with none)."""
-    terms = query.content_terms()
+def coverage(query: Query, text: str, terms: list[Term] | None = None) -> float:
+    """Specificity-weighted share of the question's content words (or of ``terms``) that ``text``
+    holds (1 with none)."""
+    terms = query.content_terms() if terms is None else terms
     total = sum(t.specificity for t in terms)
     if not total:
         return 1.0

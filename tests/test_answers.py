@@ -60,6 +60,13 @@ def test_a_near_miss_question_is_refused_naming_what_is_missing(kb, question, mi
     assert ans.citations, "the nearest clauses are still listed as 可能相关"
 
 
+def test_an_english_question_about_another_city_is_refused_naming_it_in_english(kb):
+    ans = kb.answer("What rent subsidies does Chengdu give to small tech startups?")
+    assert ans.refused
+    assert ans.text.startswith("The documents do not mention 'Chengdu'. Sorry,"), ans.text
+    assert ans.citations, "the nearest clauses are still listed"
+
+
 def test_sentences_are_chosen_best_first_within_the_budget():
     from kb.lexicon import load_lexicon
     from kb.model import Hit

@@ -15,7 +15,7 @@ import importlib.util
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import tomllib
@@ -89,6 +89,7 @@ class Lexicon:
     jurisdictions: dict[str, CueSet]             # level → question cues
     jurisdiction_of_documents: tuple[tuple[str, tuple[str, ...]], ...]   # (level, title/issuer cues), in order
     elsewhere: tuple[str, ...]                   # places outside these documents' reach
+    elsewhere_english: dict[str, str]            # their English names → the Chinese ones
     plan_words: CueSet
     aliases: tuple[tuple[CueSet, str], ...]      # English names → Chinese title words
     law_words: CueSet
@@ -139,7 +140,22 @@ class Lexicon:
                    for cues in self.jurisdictions.values())
 
     def places_elsewhere(self, question: str) -> list[str]:
-        return [p for p in self.elsewhere if p in question]
+        """The places outside these documents' reach a question names, by their Chinese names."""
+        found = [p for p in self.elsewhere if p in question]
+        if self.elsewhere_english and re.search(r"[a-z]", question.lower()):
+            for span in self._english_places.found(question):
+                zh = self.elsewhere_english.get(span) or self.elsewhere_english.get(span[:-1], "")
+                if zh and zh not in found:
+                    found.append(zh)
+        return found
+
+    def place_in_english(self, zh: str) -> str:
+        """A place's English name (``[elsewhere.english]``), or ``zh`` itself."""
+        return next((en.title() for en, name in self.elsewhere_english.items() if name == zh), zh)
+
+    @cached_property
+    def _english_places(self) -> CueSet:
+        return CueSet(list(self.elsewhere_english))
 
     def asks_about_document(self, question: str) -> bool:
         return bool(self.about_document.search(question.lower()))
@@ -219,6 +235,7 @@ def load_lexicon(extra_dir: Path | None = None) -> Lexicon:
         jurisdictions={level: CueSet(v["cues"]) for level, v in levels.items()},
         jurisdiction_of_documents=tuple((level, tuple(v.get("document_cues", []))) for level, v in levels.items()),
         elsewhere=tuple(places.get("elsewhere", {}).get("places", [])),
+        elsewhere_english={k.lower(): v for k, v in places.get("elsewhere", {}).get("english", {}).items()},
         plan_words=CueSet(docs["plan"]["cues"]),
         aliases=tuple((CueSet(a["cues"]), a["zh"]) for a in docs.get("alias", [])),
         law_words=CueSet(docs["law_words"]["cues"]),
