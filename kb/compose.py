@@ -117,7 +117,19 @@ def choose_sentences(query: Query, hits: list[Hit], sentences: list[Sentence], p
         if length + len(s.text) <= budget:
             chosen.append(s)
             length += len(s.text)
-    return chosen
+    return _with_its_item(chosen, pool, most)
+
+
+def _with_its_item(chosen: list[Sentence], pool: list[Sentence], most: int) -> list[Sentence]:
+    """A sentence that introduces a list (「有下列情形之一的，可以给予奖励：」) says nothing by itself:
+    the best item after it in its clause is quoted next, in the second sentence's place."""
+    first = chosen[0]
+    if not first.text.rstrip().endswith(("：", ":")):
+        return chosen
+    items = [s for s in pool if s.clause_id == first.clause_id and s.index > first.index]
+    if not items or items[0] in chosen[1:2]:
+        return chosen
+    return [first, items[0], *[s for s in chosen[1:] if s is not items[0]]][:max(most, 2)]
 
 
 def quote(chosen: list[Sentence], hits: list[Hit], question: str) -> tuple[str, dict[str, tuple[str, ...]]]:

@@ -60,6 +60,14 @@ def test_a_near_miss_question_is_refused_naming_what_is_missing(kb, question, mi
     assert ans.citations, "the nearest clauses are still listed as 可能相关"
 
 
+@needs_related
+def test_a_sentence_introducing_a_list_is_followed_by_the_asked_item(kb):
+    ans = kb.answer("民营企业主导制定了国际标准，山东省条例规定可以奖励吗？")
+    first, second = [line for line in ans.text.splitlines() if line.strip()][:2]
+    assert first.startswith("民营经济组织有下列情形之一的") and first.rstrip("[]0123456789").endswith("：")
+    assert "国际标准" in second, ans.text
+
+
 def test_an_english_question_about_another_city_is_refused_naming_it_in_english(kb):
     ans = kb.answer("What rent subsidies does Chengdu give to small tech startups?")
     assert ans.refused
