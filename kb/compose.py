@@ -9,6 +9,8 @@
 """
 from __future__ import annotations
 
+import re
+
 from ingest.citation import division_path
 from ingest.model import Clause
 from ingest.numerals import int_to_cn_numeral
@@ -16,7 +18,8 @@ from kb.answerability import Judgement, gap_notice
 from kb.evidence import Sentence
 from kb.model import REFUSAL, REFUSAL_EN, Answer, Citation, Hit
 from kb.params import Params
-from kb.query import Query
+from kb.query import Query, Term
+from kb.retrieve import coverage
 from kb.sentences import clause_sentences, lead_in
 from kb.text import fold_width, split_sentences
 
@@ -25,6 +28,7 @@ REFUSAL_NEAREST = "以下条款可能相关，仅供参考。"
 REFUSAL_NEAREST_EN = "The clauses below may be related; they do not answer the question."
 REFERENCE_QUOTE_CHARS = 600
 MULTI_PART_CLAUSES = 3
+MULTI_PART_SENTENCES = 3
 LIST_SENTENCES = 8    # a list is often one measure per sentence (「在以色列建设…；在日本建设…」)
 
 
@@ -100,13 +104,17 @@ def choose_sentences(query: Query, hits: list[Hit], sentences: list[Sentence], p
     if not pool:
         return []
     if query.multi_part:
+        near = [s for s in pool if rank[s.clause_id] < MULTI_PART_CLAUSES] or pool[:1]
+        parts = question_parts(query)
+        if len(parts) > 1:
+            return _per_part(query, parts, near)
+        # 「国务院条例和青岛市条例分别怎么表述」: one question over several clauses, the best sentence of each
         chosen, seen = [], set()
-        for s in pool:
-            if s.clause_id not in seen and rank[s.clause_id] < MULTI_PART_CLAUSES \
-                    and s.probability >= params.second_sentence * pool[0].probability:
+        for s in near:
+            if s.clause_id not in seen and s.probability >= params.second_sentence * near[0].probability:
                 chosen.append(s)
                 seen.add(s.clause_id)
-        return chosen or pool[:1]
+        return chosen
     first = pool[0]
     chosen, length = [first], len(first.text)
     budget = params.list_quote_chars if query.wants_list else params.quote_chars
@@ -118,6 +126,29 @@ def choose_sentences(query: Query, hits: list[Hit], sentences: list[Sentence], p
             chosen.append(s)
             length += len(s.text)
     return _with_its_item(chosen, pool, most)
+
+
+def _per_part(query: Query, parts: list[list[Term]], pool: list[Sentence]) -> list[Sentence]:
+    """A question in several parts (「多少天内必须付？逾期利息怎么算？」): for each part, the sentence
+    not yet chosen that holds most of that part's words (the likelier one on a tie), in order."""
+    chosen: list[Sentence] = []
+    for part in parts:
+        scored = [(coverage(query, fold_width(s.text).lower(), part), s.probability, -i)
+                  for i, s in enumerate(pool) if s not in chosen]
+        if scored and max(scored)[0] > 0:
+            chosen.append(pool[-max(scored)[2]])
+    return chosen[:MULTI_PART_SENTENCES] or pool[:1]
+
+
+def question_parts(query: Query) -> list[list[Term]]:
+    """The content words of each part of the question (split at question marks and semicolons)."""
+    terms = query.content_terms()
+    parts = []
+    for piece in re.split(r"[？?；;]", query.own):
+        words = [t for t in terms if t.text in piece.lower()]
+        if words:
+            parts.append(words)
+    return parts
 
 
 def _with_its_item(chosen: list[Sentence], pool: list[Sentence], most: int) -> list[Sentence]:

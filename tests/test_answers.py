@@ -68,6 +68,14 @@ def test_a_sentence_introducing_a_list_is_followed_by_the_asked_item(kb):
     assert "国际标准" in second, ans.text
 
 
+@needs_related
+def test_a_question_in_two_parts_gets_a_sentence_for_each_part(kb):
+    ans = kb.answer("机关单位采购中小企业的货物，多少天内要付款？大型企业采购的话，付款期限最长多少天？")
+    lines = [line for line in ans.text.splitlines() if line.strip()]
+    assert len(lines) == 2, ans.text
+    assert "30日" in lines[0] and "60日" in lines[1]
+
+
 def test_an_english_question_about_another_city_is_refused_naming_it_in_english(kb):
     ans = kb.answer("What rent subsidies does Chengdu give to small tech startups?")
     assert ans.refused
