@@ -111,9 +111,17 @@ class Builder:
         report.removed = [d.source for d in old.documents if d.source not in seen]
         catalog = Catalog(documents, clauses, self.sources)
 
-        units = [u for c in clauses for u in units_for(c)]
+        units_of: dict[int, list] = {}   # clause object → its units: an unchanged file's clauses are the old ones
+
+        def units_once(clause: Clause) -> list:
+            got = units_of.get(id(clause))
+            if got is None:
+                got = units_of[id(clause)] = units_for(clause)
+            return got
+
+        units = [u for c in clauses for u in units_once(c)]
         wanted = {u.id for u in units}
-        present = {u.id for c in old.clauses for u in units_for(c)} if vectors_match_catalog else self.vectors.ids()
+        present = {u.id for c in old.clauses for u in units_once(c)} if vectors_match_catalog else self.vectors.ids()
         todo = [u for u in units if u.id not in present]
         stale = sorted(present - wanted)
         unchanged = not (todo or stale or report.added or report.changed or report.removed

@@ -107,7 +107,7 @@ class FolderLock:
 
 
 class ServerLease:
-    """A ``lease`` record in the state collection with an expiry, renewed while the ingest runs."""
+    """A ``lease`` record (in the lease collection, ``kb.publish``) with an expiry, renewed while the ingest runs."""
 
     def __init__(self, state, ttl: float = LEASE_SECONDS):
         self.state, self.ttl = state, ttl

@@ -1,9 +1,9 @@
 """The published generation in a Chroma server: how app processes on several machines agree.
 
 With ``KB_CHROMA_URL`` set, the server is the single source of truth. An ingest writes the vectors,
-then the generation's files (catalog.json and lexical/*) into the small collection
+then the generation's files (catalog.json, lexical/*, sentences/*) into the collection
 ``plankb-state-…``, and only then moves the ``head`` record to the new generation, so a reader
-never sees a half-published version. Each app process keeps the generation it serves in its own
+never sees a half-published version. The writers' lease lives in ``plankb-lease-…``. Each app process keeps the generation it serves in its own
 KB folder (a cache) and fetches a new one when the head moves.
 """
 from __future__ import annotations
@@ -36,13 +36,21 @@ def state_collection_name(vectors_name: str) -> str:
     return vectors_name.replace("plankb-", "plankb-state-", 1)
 
 
+def lease_collection_name(vectors_name: str) -> str:
+    """The writer's lease lives apart from the generations: a write to a collection holding a large
+    generation took Chroma 1.6–2.5 s at 100× the corpus, and a lease is written twice per ingest."""
+    return vectors_name.replace("plankb-", "plankb-lease-", 1)
+
+
 class SharedState:
     """``head()`` is one small read; ``publish`` and ``fetch`` move a whole generation."""
 
     def __init__(self, vectors: VectorIndex):
         self.vectors = vectors
         self.name = state_collection_name(vectors.name)
+        self.lease_name = lease_collection_name(vectors.name)
         self._collection = None
+        self._lease_collection = None
 
     def _call(self, fn):
         """``fn(collection)``, guarded; a failure forgets the collection, so a server that restarted
@@ -62,11 +70,22 @@ class SharedState:
         return Manifest.from_json(json.loads(got["documents"][0]))
 
     def lease(self) -> dict | None:
-        got = self._call(lambda col: col.get(ids=[LEASE], include=["documents"]))
+        got = self._lease_call(lambda col: col.get(ids=[LEASE], include=["documents"]))
         return json.loads(got["documents"][0]) if got["ids"] else None
 
     def put_lease(self, record: dict) -> None:
-        self._put([LEASE], [json.dumps(record, ensure_ascii=False)], [{"kind": LEASE}])
+        self._lease_call(lambda col: col.upsert(ids=[LEASE], documents=[json.dumps(record, ensure_ascii=False)],
+                                                metadatas=[{"kind": LEASE}], embeddings=[[1.0]]))
+
+    def _lease_call(self, fn):
+        """``fn(lease collection)``, guarded like ``_call``."""
+        try:
+            if self._lease_collection is None:
+                self._lease_collection = self.vectors.side_collection(self.lease_name)
+            return self.vectors.guarded(lambda: fn(self._lease_collection))
+        except Exception:
+            self._lease_collection = None
+            raise
 
     def publish(self, kb_dir: Path, manifest: Manifest) -> None:
         gen = manifest.generation
@@ -116,6 +135,6 @@ class SharedState:
     def _prune(self, keep: set[str]) -> None:
         rows = self._call(lambda col: col.get(include=["metadatas"]))
         old = [i for i, m in zip(rows["ids"], rows["metadatas"])
-               if i not in (HEAD, LEASE) and (m or {}).get("generation") not in keep]
+               if i != HEAD and (m or {}).get("generation") not in keep]
         if old:
             self._call(lambda col: col.delete(ids=old))

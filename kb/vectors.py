@@ -137,9 +137,9 @@ class VectorIndex:
         """Collections of this embedding model built with another chunking version, and their state
         collections (``python -m kb gc`` decides which may go)."""
         slug = re.escape(self.name.rsplit("-", 1)[0].removeprefix("plankb-"))
-        pattern = re.compile(rf"^plankb-(state-)?{slug}-[^-]+$")
+        pattern = re.compile(rf"^plankb-(state-|lease-)?{slug}-[^-]+$")
         names = [getattr(c, "name", c) for c in self.guarded(self.client.list_collections)]
-        own = {self.name, self.name.replace("plankb-", "plankb-state-", 1)}
+        own = {self.name, *(self.name.replace("plankb-", f"plankb-{role}-", 1) for role in ("state", "lease"))}
         return sorted(n for n in names if pattern.match(n) and n not in own)
 
     def drop_collection(self, name: str) -> None:
