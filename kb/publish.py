@@ -49,18 +49,19 @@ class SharedState:
         self.vectors = vectors
         self.name = state_collection_name(vectors.name)
         self.lease_name = lease_collection_name(vectors.name)
-        self._collection = None
-        self._lease_collection = None
+        self._collections: dict[str, object] = {}
 
-    def _call(self, fn):
-        """``fn(collection)``, guarded; a failure forgets the collection, so a server that restarted
-        (perhaps empty) is looked up again by name on the next call."""
+    def _call(self, fn, name: str | None = None):
+        """``fn(collection)`` on the state collection (or ``name``), guarded; a failure forgets the
+        collection, so a server that restarted (perhaps empty) is looked up again on the next call."""
+        name = name or self.name
         try:
-            if self._collection is None:
-                self._collection = self.vectors.side_collection(self.name)
-            return self.vectors.guarded(lambda: fn(self._collection))
+            if name not in self._collections:
+                self._collections[name] = self.vectors.side_collection(name)
+            collection = self._collections[name]
+            return self.vectors.guarded(lambda: fn(collection))
         except Exception:
-            self._collection = None
+            self._collections.pop(name, None)
             raise
 
     def head(self) -> Manifest | None:
@@ -70,22 +71,12 @@ class SharedState:
         return Manifest.from_json(json.loads(got["documents"][0]))
 
     def lease(self) -> dict | None:
-        got = self._lease_call(lambda col: col.get(ids=[LEASE], include=["documents"]))
+        got = self._call(lambda col: col.get(ids=[LEASE], include=["documents"]), self.lease_name)
         return json.loads(got["documents"][0]) if got["ids"] else None
 
     def put_lease(self, record: dict) -> None:
-        self._lease_call(lambda col: col.upsert(ids=[LEASE], documents=[json.dumps(record, ensure_ascii=False)],
-                                                metadatas=[{"kind": LEASE}], embeddings=[[1.0]]))
-
-    def _lease_call(self, fn):
-        """``fn(lease collection)``, guarded like ``_call``."""
-        try:
-            if self._lease_collection is None:
-                self._lease_collection = self.vectors.side_collection(self.lease_name)
-            return self.vectors.guarded(lambda: fn(self._lease_collection))
-        except Exception:
-            self._lease_collection = None
-            raise
+        self._call(lambda col: col.upsert(ids=[LEASE], documents=[json.dumps(record, ensure_ascii=False)],
+                                          metadatas=[{"kind": LEASE}], embeddings=[[1.0]]), self.lease_name)
 
     def publish(self, kb_dir: Path, manifest: Manifest) -> None:
         gen = manifest.generation
