@@ -79,11 +79,20 @@ class Query:
                 lo -= 1
             while hi + 1 in content:
                 hi += 1
-            joiner = " " if self.english else ""
-            name = joiner.join(self.words[lo:hi + 1]).strip()
+            name = _join_words(self.words[lo:hi + 1])
             if name and name not in names and not any(name in n for n in names):
                 names = [n for n in names if n not in name] + [name]
         return names
+
+
+def _join_words(words: list[str]) -> str:
+    """Words as written: Chinese ones run together, Latin ones spaced (「注册 iPhone 账号」)."""
+    out = ""
+    for w in words:
+        if out and out[-1].isascii() and out[-1].isalnum() and w[:1].isascii() and w[:1].isalnum():
+            out += " "
+        out += w
+    return out.strip()
 
 
 def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusStats,

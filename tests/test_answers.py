@@ -60,6 +60,20 @@ def test_a_near_miss_question_is_refused_naming_what_is_missing(kb, question, mi
     assert ans.citations, "the nearest clauses are still listed as 可能相关"
 
 
+@pytest.mark.parametrize("question, missing", [
+    ("中小企业服务中心的办公地址在哪？", "地址"),
+    ("这个投诉平台的网址是多少？", "网址"),
+])
+def test_a_question_asking_what_no_clause_holds_is_refused(kb, question, missing):
+    ans = kb.answer(question)           # the centre and the platform are in the documents; this is not
+    assert ans.refused and missing in ans.text
+
+
+def test_the_scene_before_a_question_is_not_what_it_asks(kb):
+    ans = kb.answer("公司有两项专利，能不能拿去银行质押贷款？")     # asks whether, not how many
+    assert not ans.refused and "专利权质押" in ans.text
+
+
 @needs_related
 def test_a_sentence_introducing_a_list_is_followed_by_the_asked_item(kb):
     ans = kb.answer("民营企业主导制定了国际标准，山东省条例规定可以奖励吗？")

@@ -61,6 +61,20 @@ def test_answer_types_and_question_shapes():
     assert [t.name for t in lex.asked_types("办执照要多久？") if t.name != "quantity"] == ["duration"]
     assert "money" in [t.name for t in lex.asked_types("奖励多少钱？")]
     assert lex.answer_type("date").held_by("本条例自2025年6月1日起施行。")
+    assert lex.answer_type("date").held_by("付款期限自中小企业交付货物之日起算。")
+
+
+def test_the_asked_kind_of_value_is_read_from_the_asking_clause():
+    lex = load_lexicon()
+    names = lambda q: {t.name for t in lex.asked_types(q)}      # noqa: E731
+    assert names("手上有几项专利，能不能押给银行换贷款？") == set()      # the scene, not the question
+    assert names("去银行开对公账户，收多少钱、要办几天，银行有义务公开吗？") == set()
+    assert "count" in names("按国家的划型标准，工业企业从业人员多少人以下算中小企业？")
+    assert names("规划里说要建哪几个学院，搞培训、培育、服务三位一体？") == set()   # which ones, not how many
+    assert names("好几个部门上门检查，有啥要求？") == set()
+    assert names("审批要几个工作日？") == {"duration", "quantity"}
+    assert "count" not in names("Within how many days must a large company pay?")
+    assert "money" in names("奖励多少钱？手续麻烦吗？")                       # each part asks
     assert not lex.answer_type("money").held_by("支持小微企业融资。")
     assert lex.asks_about_document("中小企业促进法的立法目的是什么")
     assert not lex.asks_about_document("为什么中小企业贷款难")

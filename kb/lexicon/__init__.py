@@ -100,9 +100,12 @@ class Lexicon:
     multi_part: re.Pattern
     period: re.Pattern                           # a year or plan period a question names (2027年, 十五五)
     list_question: re.Pattern
+    part_separator: re.Pattern                   # between the parts of a question (？；)
+    clause_separator: re.Pattern                 # between the clauses of a part (，)
     stop_words: frozenset[str]
     generic_words: frozenset[str]                # say nothing about what is asked (企业, 政策, 支持)
     question_words: frozenset[str]               # 多少, 哪些, 怎么, how …
+    question_cue: re.Pattern                     # any of them, in running text
 
     def is_generic(self, word: str) -> bool:
         return word in self.generic_words or self.is_place_word(word)
@@ -118,8 +121,19 @@ class Lexicon:
         return list(dict.fromkeys(t for m in self.mappings(question) for t in m.terms))
 
     def asked_types(self, question: str) -> list[AnswerType]:
-        low = question.lower()
-        return [t for t in self.answer_types if t.asks.search(low)]
+        """The kinds of value the question asks for, read from its asking clauses
+        (「手上有几项专利，能不能押给银行？」 asks whether, not how many)."""
+        asking = "\n".join(self.asking_clauses(question.lower()))
+        return [t for t in self.answer_types if t.asks.search(asking)]
+
+    def asking_clauses(self, question: str) -> list[str]:
+        """Each part's last clause holding a question word (its last clause if none does)."""
+        out = []
+        for part in self.part_separator.split(question):
+            clauses = [c for c in self.clause_separator.split(part) if c.strip()]
+            if clauses:
+                out.append(next((c for c in reversed(clauses) if self.question_cue.search(c)), clauses[-1]))
+        return out
 
     def answer_type(self, name: str) -> AnswerType:
         return next(t for t in self.answer_types if t.name == name)
@@ -175,6 +189,12 @@ class Lexicon:
 
     def asks_for_list(self, question: str) -> bool:
         return bool(self.list_question.search(question.lower()))
+
+
+def _word_pattern(words: list[str]) -> re.Pattern:
+    """Chinese words anywhere, Latin ones as whole words."""
+    return re.compile("|".join(rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w)
+                               for w in sorted(words, key=len, reverse=True)))
 
 
 def _merge(base: dict, extra: dict) -> dict:
@@ -247,7 +267,10 @@ def load_lexicon(extra_dir: Path | None = None) -> Lexicon:
         multi_part=_patterns(q["multi_part"]["patterns"]),
         period=_patterns(q["period"]["patterns"]),
         list_question=_patterns(q["list"]["patterns"]),
+        part_separator=re.compile(q["asking"]["part_separator"]),
+        clause_separator=re.compile(q["asking"]["clause_separator"]),
         stop_words=frozenset(words["stop"]["words"]),
         generic_words=frozenset(words["generic"]["words"]) | _stop_lists(words["generic"].get("stopwords_iso", [])),
         question_words=frozenset(words["question"]["words"]),
+        question_cue=_word_pattern(words["question"]["words"]),
     )
