@@ -66,7 +66,10 @@ def test_answer_types_and_question_shapes():
 
 def test_the_asked_kind_of_value_is_read_from_the_asking_clause():
     lex = load_lexicon()
-    names = lambda q: {t.name for t in lex.asked_types(q)}      # noqa: E731
+
+    def names(question):
+        return {t.name for t in lex.asked_types(question)}
+
     assert names("手上有几项专利，能不能押给银行换贷款？") == set()      # the scene, not the question
     assert names("去银行开对公账户，收多少钱、要办几天，银行有义务公开吗？") == set()
     assert "count" in names("按国家的划型标准，工业企业从业人员多少人以下算中小企业？")
