@@ -91,8 +91,7 @@ def checkable_terms(query: Query) -> list[Term]:
     terms = query.content_terms()
     if not query.english:
         return terms
-    return [t for t in terms if t.in_corpus or has_cjk(t.text)
-            or any(t.text in cue or cue in t.text for cue in query.mapped)]
+    return [t for t in terms if t.in_corpus or has_cjk(t.text) or query.implied_by(t.text)]
 
 
 def _missing_type(query: Query, terms: list[Term], sentences: list[Sentence], top: list[Candidate]):

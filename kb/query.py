@@ -67,6 +67,10 @@ class Query:
         """The terms that say what is asked: not generic, not single characters (unless Latin)."""
         return [t for t in self.terms if not t.generic and (len(t.text) > 1 or not has_cjk(t.text))]
 
+    def implied_by(self, word: str) -> list[str]:
+        """The official terms a colloquial or English cue within ``word`` (or containing it) implies."""
+        return [t for cue, implied in self.mapped.items() if word in cue or cue in word for t in implied]
+
     def focus_phrases(self, uncovered: list[Term] | None = None) -> list[str]:
         """Names for what is asked, grown from the given terms (default: the focus terms) to the
         run of adjacent content words around them: 起征 → 增值税起征点."""

@@ -177,9 +177,8 @@ def term_coverage(term: str, text: str, query: Query) -> float:
     colloquial or English cue implies occurs (借钱 → 融资); else the share of its character pairs."""
     if term in text:
         return 1.0
-    for cue, implied in query.mapped.items():
-        if (term in cue or cue in term) and any(t in text for t in implied):
-            return 1.0
+    if any(t in text for t in query.implied_by(term)):
+        return 1.0
     if len(term) >= 3 and "\u3400" <= term[0] <= "\u9fff":
         pairs = [term[i:i + 2] for i in range(len(term) - 1)]
         return sum(p in text for p in pairs) / len(pairs)

@@ -5,6 +5,7 @@ import pytest
 from conftest import needs_related
 
 from kb.retrieve import _by_best, _min_max
+from kb.units import clause_of
 
 
 @pytest.mark.unit
@@ -82,5 +83,5 @@ def test_the_text_a_dense_hit_matched_is_the_text_the_vector_store_holds(kb):
     snap = kb.snapshot()
     stored = snap.retriever.vectors.collection.get(include=["documents"])
     assert len(stored["ids"]) == snap.retriever.vectors.count() > len(snap.catalog.clauses)
-    rebuilt = {uid: snap.retriever.unit_window(uid, uid.split("#", 1)[0]) for uid in stored["ids"]}
+    rebuilt = {uid: snap.retriever.unit_window(uid, clause_of(uid)) for uid in stored["ids"]}
     assert rebuilt == dict(zip(stored["ids"], stored["documents"]))
