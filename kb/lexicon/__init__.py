@@ -105,7 +105,7 @@ class Lexicon:
     stop_words: frozenset[str]
     generic_words: frozenset[str]                # say nothing about what is asked (企业, 政策, 支持)
     question_words: frozenset[str]               # 多少, 哪些, 怎么, how …
-    question_cue: re.Pattern                     # any of them, in running text
+    question_cue: CueSet                         # any of them, in running text
 
     def is_generic(self, word: str) -> bool:
         return word in self.generic_words or self.is_place_word(word)
@@ -191,12 +191,6 @@ class Lexicon:
         return bool(self.list_question.search(question.lower()))
 
 
-def _word_pattern(words: list[str]) -> re.Pattern:
-    """Chinese words anywhere, Latin ones as whole words."""
-    return re.compile("|".join(rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w)
-                               for w in sorted(words, key=len, reverse=True)))
-
-
 def _merge(base: dict, extra: dict) -> dict:
     """Arrays and lists are appended, tables merged; a deployment's scalar wins."""
     out = dict(base)
@@ -272,5 +266,5 @@ def load_lexicon(extra_dir: Path | None = None) -> Lexicon:
         stop_words=frozenset(words["stop"]["words"]),
         generic_words=frozenset(words["generic"]["words"]) | _stop_lists(words["generic"].get("stopwords_iso", [])),
         question_words=frozenset(words["question"]["words"]),
-        question_cue=_word_pattern(words["question"]["words"]),
+        question_cue=CueSet(words["question"]["words"]),
     )
