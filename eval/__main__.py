@@ -1,4 +1,4 @@
-"""``python -m eval [--split dev|test|test-v1|all] [--kb DIR] [--compare OLD.jsonl] [--no-baselines] [--gate]``."""
+"""``python -m eval [--split dev|test|test-v2|test-v1|all] [--kb DIR] [--compare OLD.jsonl] [--no-baselines] [--gate]``."""
 import sys
 
 from eval.cli import main

@@ -12,7 +12,9 @@ from eval.report import fmt
 README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- quality:start -->", "<!-- quality:end -->"
 SPLIT_NOTES = {"test": "**locked test split** (never tuned on)", "dev": "dev (tuned and fitted on)",
-               "test-v1": "test-v1 (the former test split, read during earlier tuning)", "all": "all questions"}
+               "test-v2": "test-v2 (issue 11's first test split, read seven times while tuning)",
+               "test-v1": "test-v1 (the test split of issues 3 and 5, read during earlier tuning)",
+               "all": "all questions"}
 COLUMNS = (("hit@1", "hit@1"), ("hit@5", "hit@5"), ("key_fact", "key fact in answer"),
            ("key_fact_first", "key fact in 1st sentence"), ("factoid_chars", "median factoid answer (chars)"),
            ("refusal_accuracy", "refusal accuracy"), ("near_miss_refusal", "near-miss refusal"),
@@ -22,7 +24,7 @@ COLUMNS = (("hit@1", "hit@1"), ("hit@5", "hit@5"), ("key_fact", "key fact in ans
 def quality_block(summary: dict, cv: dict | None = None) -> str:
     rows = ["| split | questions | " + " | ".join(label for _, label in COLUMNS) + " |",
             "|---|---|" + "---|" * len(COLUMNS)]
-    for split in ("test", "dev", "test-v1", "all"):
+    for split in ("test", "dev", "test-v2", "test-v1", "all"):
         r = summary.get("by_split", {}).get(split)
         if r:
             cells = [fmt(r.get(m), 0) if m == "factoid_chars" else fmt(r.get(m)) for m, _ in COLUMNS]

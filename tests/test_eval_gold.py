@@ -61,14 +61,16 @@ def test_counts_per_type_and_split():
     assert counts["dev"] > counts["test"] > 0
 
 
-def test_the_locked_test_split_is_unchanged():
-    """The test split was written before the code it judges and must not be edited while tuning:
-    its lines hash to the sha256 recorded in GOLD.md."""
-    recorded = re.search(r"test split sha256: `([0-9a-f]{64})`",
+@pytest.mark.parametrize("split", ["test", "test-v2"])
+def test_the_test_splits_are_unchanged(split):
+    """A test split was written before the code it judges and must not be edited while tuning (nor a
+    former one afterwards, or its history means nothing): its lines hash to the sha256 in GOLD.md."""
+    label = {"test": "Locked test split", "test-v2": "test-v2"}[split]
+    recorded = re.search(rf"{label} sha256: `([0-9a-f]{{64}})`",
                          (Path(__file__).parents[1] / "eval" / "GOLD.md").read_text(encoding="utf-8"))
-    assert recorded, "GOLD.md records no sha256 for the test split"
-    assert split_sha256("test") == recorded.group(1), \
-        "the locked test split was edited: restore it (git checkout eval/gold.jsonl) instead of tuning to it"
+    assert recorded, f"GOLD.md records no sha256 for {split}"
+    assert split_sha256(split) == recorded.group(1), \
+        f"{split} was edited: restore it (git checkout eval/gold.jsonl) instead of tuning to it"
 
 
 @pytest.mark.skipif(not SHARED_RELATED.is_dir(), reason=LAWS_ABSENT)
