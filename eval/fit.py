@@ -319,9 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--no-cv", action="store_true", help="skip cross-validation (only the fit)")
     ap.add_argument("--no-write", action="store_true", help=f"do not write {PARAMS_PATH.name}")
-    # 1%, a third of the 3% bar: on new questions the share of answerable ones refused has run 1.8–5×
-    # the dev out-of-fold estimate (questions nobody tuned on differ from dev, not only by chance).
-    ap.add_argument("--max-false-refusal", type=float, default=0.01)
+    # 1.5%, half the 3% bar. On new questions the share of answerable ones refused ran 1.8–5× the
+    # estimate of a dev whose answerable questions were tidy; dev now also holds 100 untidy ones by
+    # other writers (scene-setting, typos, terse), and the nested out-of-fold estimate at 1.5% is 2%.
+    ap.add_argument("--max-false-refusal", type=float, default=0.015)
     ap.add_argument("--max-chars", type=int, default=120)
     args = ap.parse_args(argv)
     from kb import KnowledgeBase

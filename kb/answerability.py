@@ -37,7 +37,8 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
     terms = checkable_terms(query)
     cover = {t.position: term_coverage(t.text, evidence, query) for t in terms}
     focus = [t for t in terms if t.focus]
-    others = [t for t in terms if not t.focus]
+    others = [t for t in terms if not t.focus and t.asking]
+    scene = [t for t in terms if not t.asking]
     elsewhere = [p for p in query.elsewhere if p not in evidence]
     missing_type = _missing_type(query, terms, sentences, candidates[:EVIDENCE_CLAUSES])
     focus_type = _focus_type_missing(query, focus, sentences, candidates[:EVIDENCE_CLAUSES])
@@ -52,8 +53,11 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
         "score_margin": scores[0] - scores[1],
         "focus_missing": max((t.specificity * (1 - cover[t.position]) for t in focus), default=0.0),
         "no_focus": float(not focus),
-        "missing": sum(t.specificity * (1 - cover[t.position]) for t in others),
-        "absent_words": float(sum(1 for t in terms if not t.in_corpus and cover[t.position] < 1)),
+        "missing": _missing(others, cover),
+        "absent_words": _absent(focus + others, cover),
+        "absent_common": _absent([t for t in focus + others if t.common], cover),
+        "scene_missing": _missing(scene, cover),
+        "scene_absent": _absent(scene, cover),
         "type_missing": float(missing_type is not None),
         "focus_type_missing": float(focus_type),
         "elsewhere": float(bool(elsewhere)),
@@ -62,7 +66,7 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
     }
     probability = params.answerable_probability(features)
     uncovered = sorted((t for t in terms if cover[t.position] < COVERED),
-                       key=lambda t: (not t.focus, t.in_corpus, -t.specificity, t.position))
+                       key=lambda t: (not t.focus, not t.asking, t.in_corpus, -t.specificity, t.position))
     places = [retriever.lexicon.place_in_english(p) for p in elsewhere] if query.english else elsewhere
     missing = places + [n for n in query.focus_phrases(uncovered) if n not in elsewhere]
     label = None
@@ -71,6 +75,14 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
     if missing_type is not None:
         label = missing_type.label_en if query.english else missing_type.label
     return Judgement(probability >= params.refuse_below, probability, features, missing[:2], label)
+
+
+def _missing(terms: list[Term], cover: dict[int, float]) -> float:
+    return sum(t.specificity * (1 - cover[t.position]) for t in terms)
+
+
+def _absent(terms: list[Term], cover: dict[int, float]) -> float:
+    return float(sum(1 for t in terms if not t.in_corpus and cover[t.position] < 1))
 
 
 def _joint(query: Query, sentences: list[Sentence], ids: set[str]) -> float:

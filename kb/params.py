@@ -65,8 +65,11 @@ ANSWERABILITY_FEATURES = (
     "score_margin",       # … minus that of the second
     "focus_missing",      # specificity of the least-covered focus word (next to the question word)
     "no_focus",           # no content word next to the question word (focus_missing says nothing then)
-    "missing",            # summed specificity × (1 − coverage) over the other content words
-    "absent_words",       # content words no clause holds at all
+    "missing",            # summed specificity × (1 − coverage) over the other words of the asking clauses
+    "absent_words",       # words of the asking clauses no clause holds at all
+    "absent_common",      # … of them, everyday words of general Chinese (说法, 借助: wording, not a thing)
+    "scene_missing",      # `missing` over the words of the clauses that set the scene (「我们厂有30人，」)
+    "scene_absent",       # `absent_words` over them
     "type_missing",       # the question asks for a kind of value no evidence sentence about it holds
     "focus_type_missing", # … or no sentence holds that value next to the focus word (「价格扣除比例是百分之几」)
     "elsewhere",          # it asks about a place the best evidence never names

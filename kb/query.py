@@ -33,6 +33,8 @@ class Term:
     in_corpus: bool         # some clause contains it
     generic: bool           # 企业, 政策, 支持: says nothing about what is asked
     focus: bool             # in the phrase next to the question word (「起征点是多少」「有什么补贴」)
+    asking: bool = True     # in a clause that asks, not one that sets the scene (Lexicon.asking_spans)
+    common: bool = False    # an everyday word of general Chinese (Tokenizer.is_common)
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Query:
     mapped: dict[str, list[str]]    # question word → implied terms that stand for it
     asked_types: list[AnswerType]
     jurisdictions: set[str]
-    elsewhere: list[str]            # places outside these documents' reach (上海, 深圳 …)
+    elsewhere: list[str]            # places outside these documents' reach it asks about (上海, 深圳 …)
     periods: list[str]              # years and plan periods it names (kb/lexicon/questions.toml [period])
     about_document: bool
     about_scope: bool               # whom a document applies to (a law's general provisions say)
@@ -105,17 +107,23 @@ def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusSta
     ``naming``, the words that name a document, which say nothing about what is asked)."""
     own = own if own is not None else text
     english = is_english(own)
-    words = _join_unknown(tokenizer.words(own.replace(naming, "，") if naming else own), lexicon)
+    source = (own.replace(naming, "，") if naming else own).lower()
+    words = _join_unknown(tokenizer.words(source), lexicon)
     interrogatives = [i for i, w in enumerate(words) if w in lexicon.question_words]
-    pieces = _piece_of_each_word(own, words, _PIECE_EN if english else _PIECE)
+    offsets = _offsets(source, words)
+    pieces = _pieces(source, words, offsets, _PIECE_EN if english else _PIECE)
+    spans = lexicon.asking_spans(source)
     terms = []
     for i, w in enumerate(words):
         if w in lexicon.stop_words or w in lexicon.question_words or not re.search(r"\w", w):
             continue
         df = corpus.document_frequency(w)
+        asking = offsets[i] < 0 or any(a <= offsets[i] < b for a, b in spans)
         near = [j for j in interrogatives if pieces[j] == pieces[i]]
-        focus = any(_adjacent(i, j, words, lexicon) for j in near)
-        terms.append(Term(w, i, corpus.specificity(df), df > 0, lexicon.is_generic(w), focus))
+        focus = asking and any(_adjacent(i, j, words, lexicon) for j in near)
+        terms.append(Term(w, i, corpus.specificity(df), df > 0, lexicon.is_generic(w), focus, asking,
+                          tokenizer.is_common(w)))
+    asking = "\n".join(source[a:b] for a, b in spans)    # a place in the scene is not asked about
     mapped: dict[str, list[str]] = {}
     for m in lexicon.mappings(own):
         for cue in m.cues.found(own):
@@ -124,7 +132,7 @@ def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusSta
     return Query(
         text=text, own=own, english=english, terms=terms, words=words,
         implied=lexicon.implied_terms(text), mapped=mapped, asked_types=lexicon.asked_types(own),
-        jurisdictions=lexicon.question_jurisdictions(text), elsewhere=lexicon.places_elsewhere(own),
+        jurisdictions=lexicon.question_jurisdictions(text), elsewhere=lexicon.places_elsewhere(asking),
         periods=lexicon.periods(own), about_document=lexicon.asks_about_document(own),
         about_scope=lexicon.asks_scope(own),
         wants_list=lexicon.asks_for_list(own), multi_part=lexicon.is_multi_part(own),
@@ -150,11 +158,21 @@ def _join_unknown(words: list[str], lexicon: Lexicon) -> list[str]:
     return out
 
 
-def _piece_of_each_word(text: str, words: list[str], separator: re.Pattern) -> list[int]:
+def _offsets(text: str, words: list[str]) -> list[int]:
+    """Where each word starts in ``text`` (-1 for one the tokenizer changed beyond finding)."""
+    out, pos = [], 0
+    for w in words:
+        at = text.find(w, pos)
+        out.append(at)
+        if at >= 0:
+            pos = at + len(w)
+    return out
+
+
+def _pieces(text: str, words: list[str], offsets: list[int], separator: re.Pattern) -> list[int]:
     """For each word, which comma- or stop-separated piece of the question it sits in."""
     out, piece, pos = [], 0, 0
-    for w in words:
-        at = text.lower().find(w, pos)
+    for w, at in zip(words, offsets):
         if at >= 0:
             if separator.search(text[pos:at]):
                 piece += 1

@@ -138,6 +138,12 @@ class Tokenizer:
         for judging what it asks. Unknown words come out as single characters (see kb.query)."""
         return [w for w in (t.strip() for t in self._jieba.lcut(fold_width(text).lower(), HMM=False)) if w]
 
+    def is_common(self, word: str) -> bool:
+        """A common word of general Chinese (frequency ≥ COMMON_WORD_FREQ in jieba's dictionary): one
+        that no clause holds is everyday wording (说法, 借助), not a specific thing the documents
+        lack (起征点, 5 in jieba's counts)."""
+        return self._jieba.FREQ.get(fold_width(word).lower(), 0) >= COMMON_WORD_FREQ
+
     def save(self, path: Path) -> None:
         path.write_text("\n".join(self.dictionary or []) + "\n", encoding="utf-8")
 

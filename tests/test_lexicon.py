@@ -78,6 +78,11 @@ def test_the_asked_kind_of_value_is_read_from_the_asking_clause():
     assert names("审批要几个工作日？") == {"duration", "quantity"}
     assert "count" not in names("Within how many days must a large company pay?")
     assert "money" in names("奖励多少钱？手续麻烦吗？")                       # each part asks
+    # a part that is no question sets the scene; with no question at all, each part's last clause asks
+    assert lex.asking_clauses("我们厂有30来号人，去年营收800万。能不能贷款？") == ["能不能贷款"]
+    assert lex.asking_clauses("we import machines from germany. does the plan support leasing?") == \
+        [" does the plan support leasing"]
+    assert lex.asking_clauses("小微企业贷款难") == ["小微企业贷款难"]
     assert not lex.answer_type("money").held_by("支持小微企业融资。")
     assert lex.asks_about_document("中小企业促进法的立法目的是什么")
     assert not lex.asks_about_document("为什么中小企业贷款难")

@@ -127,13 +127,22 @@ class Lexicon:
         return [t for t in self.answer_types if t.asks.search(asking)]
 
     def asking_clauses(self, question: str) -> list[str]:
-        """Each part's last clause holding a question word (its last clause if none does)."""
-        out = []
-        for part in self.part_separator.split(question):
-            clauses = [c for c in self.clause_separator.split(part) if c.strip()]
-            if clauses:
-                out.append(next((c for c in reversed(clauses) if self.question_cue.search(c)), clauses[-1]))
-        return out
+        return [question[a:b] for a, b in self.asking_spans(question)]
+
+    def asking_spans(self, question: str) -> list[tuple[int, int]]:
+        """Where the question asks: in each part that is a question (it holds a question word or ends
+        in ？), the last clause holding a question word, else its last clause. Parts that are not
+        questions set the scene (「我们厂有30人。…能贷款吗？」); if no part is a question, each
+        part's last clause asks. Character spans of ``question``."""
+        parts = []
+        for a, b in _segments(question, self.part_separator):
+            clauses = _segments(question, self.clause_separator, a, b)
+            asking = [c for c in clauses if self.question_cue.search(question[c[0]:c[1]])]
+            is_question = bool(asking) or question[b:b + 1] in ("？", "?")
+            parts.append((is_question, (asking or clauses)[-1]))
+        if any(q for q, _ in parts):
+            return [span for q, span in parts if q]
+        return [span for _, span in parts]
 
     def answer_type(self, name: str) -> AnswerType:
         return next(t for t in self.answer_types if t.name == name)
@@ -268,3 +277,17 @@ def load_lexicon(extra_dir: Path | None = None) -> Lexicon:
         question_words=frozenset(words["question"]["words"]),
         question_cue=CueSet(words["question"]["words"]),
     )
+
+
+def _segments(text: str, separator: re.Pattern, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of ``text[start:end]`` between matches of ``separator``, blank ones left out."""
+    end = len(text) if end is None else end
+    out, at = [], start
+    for m in separator.finditer(text, start, end):
+        if text[at:m.start()].strip():
+            out.append((at, m.start()))
+        at = m.end()
+    if text[at:end].strip():
+        out.append((at, end))
+    return out
+
