@@ -107,7 +107,7 @@ def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusSta
     ``naming``, the words that name a document, which say nothing about what is asked)."""
     own = own if own is not None else text
     english = is_english(own)
-    source = (own.replace(naming, "，") if naming else own).lower()
+    source = fold_width(own.replace(naming, "，") if naming else own).lower()   # as the tokenizer reads it
     words = _join_unknown(tokenizer.words(source), lexicon)
     interrogatives = [i for i, w in enumerate(words) if w in lexicon.question_words]
     offsets = _offsets(source, words)

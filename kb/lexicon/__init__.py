@@ -127,6 +127,7 @@ class Lexicon:
         return [t for t in self.answer_types if t.asks.search(asking)]
 
     def asking_clauses(self, question: str) -> list[str]:
+        """The text of each asking span (``asking_spans``)."""
         return [question[a:b] for a, b in self.asking_spans(question)]
 
     def asking_spans(self, question: str) -> list[tuple[int, int]]:
@@ -290,4 +291,3 @@ def _segments(text: str, separator: re.Pattern, start: int = 0, end: int | None 
     if text[at:end].strip():
         out.append((at, end))
     return out
-
