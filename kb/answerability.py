@@ -66,7 +66,7 @@ def judge(query: Query, candidates: list[Candidate], sentences: list[Sentence], 
     }
     probability = params.answerable_probability(features)
     uncovered = sorted((t for t in terms if cover[t.position] < COVERED),
-                       key=lambda t: (not t.focus, not t.asking, t.in_corpus, -t.specificity, t.position))
+                       key=lambda t: (not t.focus, not t.asking, t.common, t.in_corpus, -t.specificity, t.position))
     places = [retriever.lexicon.place_in_english(p) for p in elsewhere] if query.english else elsewhere
     missing = places + [n for n in query.focus_phrases(uncovered) if n not in elsewhere]
     label = None
