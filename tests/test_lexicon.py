@@ -83,6 +83,7 @@ def test_the_asked_kind_of_value_is_read_from_the_asking_clause():
     assert lex.asking_clauses("we import machines from germany. does the plan support leasing?") == \
         [" does the plan support leasing"]
     assert lex.asking_clauses("小微企业贷款难") == ["小微企业贷款难"]
+    assert lex.asking_clauses("，") == [] and lex.asking_clauses("？，。") == []   # nothing left to ask
     assert not lex.answer_type("money").held_by("支持小微企业融资。")
     assert lex.asks_about_document("中小企业促进法的立法目的是什么")
     assert not lex.asks_about_document("为什么中小企业贷款难")

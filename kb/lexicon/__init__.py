@@ -138,6 +138,8 @@ class Lexicon:
         parts = []
         for a, b in _segments(question, self.part_separator):
             clauses = _segments(question, self.clause_separator, a, b)
+            if not clauses:     # only separators (「，」 where a document's name stood)
+                continue
             asking = [c for c in clauses if self.question_cue.search(question[c[0]:c[1]])]
             is_question = bool(asking) or question[b:b + 1] in ("？", "?")
             parts.append((is_question, (asking or clauses)[-1]))
