@@ -123,7 +123,7 @@ def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusSta
         focus = asking and any(_adjacent(i, j, words, lexicon) for j in near)
         terms.append(Term(w, i, corpus.specificity(df), df > 0, lexicon.is_generic(w), focus, asking,
                           tokenizer.is_common(w)))
-    asking = "\n".join(source[a:b] for a, b in spans)    # a place in the scene is not asked about
+    asking_text = "\n".join(source[a:b] for a, b in spans)    # a place in the scene is not asked about
     mapped: dict[str, list[str]] = {}
     for m in lexicon.mappings(own):
         for cue in m.cues.found(own):
@@ -132,7 +132,7 @@ def analyse(text: str, tokenizer: Tokenizer, lexicon: Lexicon, corpus: CorpusSta
     return Query(
         text=text, own=own, english=english, terms=terms, words=words,
         implied=lexicon.implied_terms(text), mapped=mapped, asked_types=lexicon.asked_types(own),
-        jurisdictions=lexicon.question_jurisdictions(text), elsewhere=lexicon.places_elsewhere(asking),
+        jurisdictions=lexicon.question_jurisdictions(text), elsewhere=lexicon.places_elsewhere(asking_text),
         periods=lexicon.periods(own), about_document=lexicon.asks_about_document(own),
         about_scope=lexicon.asks_scope(own),
         wants_list=lexicon.asks_for_list(own), multi_part=lexicon.is_multi_part(own),
